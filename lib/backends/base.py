@@ -1,0 +1,211 @@
+"""The interface both backends implement, and the plain data they return.
+
+Pages, the CLI and tests talk to a :class:`Backend`; they never import boto3 or duckdb. Results are
+dataclasses so they can be cached by Streamlit and compared in tests.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import pandas as pd
+
+from lib.catalog import Partition, TableDef
+from lib.settings import Settings
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    last_modified: datetime | None = None
+    etag: str | None = None
+    storage_class: str | None = None
+    content_type: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ObjectPage:
+    """One page of a listing: sub-folders (common prefixes) and objects directly under ``prefix``."""
+
+    prefix: str
+    folders: list[str]
+    objects: list[ObjectInfo]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    name: str
+    description: str = ""
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class PartitionPage:
+    partitions: list[Partition]
+    next_token: str | None = None
+
+
+@dataclass(frozen=True)
+class QueryStats:
+    engine: str
+    query_id: str
+    runtime_s: float
+    queue_s: float = 0.0
+    bytes_scanned: int | None = None
+    bytes_estimated: bool = False  # local engine: bytes in the files of the tables read
+    rows: int = 0
+    total_rows: int | None = None
+    truncated: bool = False
+    sql_executed: str = ""
+
+    @property
+    def cost_usd(self) -> float | None:
+        """Athena's price: $5 per TB scanned, with a 10 MB minimum per query."""
+        if self.bytes_scanned is None:
+            return None
+        billed = max(self.bytes_scanned, 10 * 10**6)
+        return billed / 10**12 * 5.0
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    frame: pd.DataFrame
+    stats: QueryStats
+
+
+@dataclass(frozen=True)
+class LakeSummary:
+    databases: int
+    tables: int
+    objects: int
+    bytes: int
+    objects_capped: bool = False
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What the home page shows about the active backend. Never holds credentials."""
+
+    kind: Literal["local", "aws"]
+    lake: str
+    engine: str
+    region: str | None = None
+    endpoint: str | None = None
+    workgroup: str | None = None
+
+
+class Backend(ABC):
+    """Objects, catalog and queries of one lake."""
+
+    kind: Literal["local", "aws"]
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    # -- the backend itself ---------------------------------------------------------------------------------
+    @abstractmethod
+    def info(self) -> BackendInfo: ...
+
+    @abstractmethod
+    def check(self) -> None:
+        """Raise :class:`BackendUnavailable` with a clear message if the lake cannot be reached."""
+
+    # -- objects --------------------------------------------------------------------------------------------
+    @abstractmethod
+    def list_objects(self, prefix: str = "", *, token: str | None = None, page_size: int = 1000) -> ObjectPage:
+        """One page of folders and objects directly under ``prefix``; pass ``next_token`` for the next page."""
+
+    @abstractmethod
+    def stat(self, key: str) -> ObjectInfo: ...
+
+    @abstractmethod
+    def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
+        """The object's bytes, or bytes ``start`` up to but excluding ``end``."""
+
+    @abstractmethod
+    def write(
+        self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
+    ) -> ObjectInfo:
+        """Write an object whole: readers see the old object or the new one, never a part."""
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    # -- catalog --------------------------------------------------------------------------------------------
+    @abstractmethod
+    def list_databases(self) -> list[DatabaseInfo]: ...
+
+    @abstractmethod
+    def list_tables(self, database: str) -> list[TableDef]: ...
+
+    @abstractmethod
+    def get_table(self, database: str, table: str) -> TableDef: ...
+
+    @abstractmethod
+    def list_partitions(
+        self, database: str, table: str, *, token: str | None = None, page_size: int = 100
+    ) -> PartitionPage: ...
+
+    @abstractmethod
+    def create_database(self, name: str, description: str = "") -> None: ...
+
+    @abstractmethod
+    def register_table(
+        self, table: TableDef, *, partitions: list[Partition] | None = None, replace: bool = False
+    ) -> TableDef:
+        """Create (or with ``replace``, overwrite) a table and its partitions; returns it as stored."""
+
+    @abstractmethod
+    def drop_table(self, database: str, table: str) -> None: ...
+
+    # -- queries --------------------------------------------------------------------------------------------
+    @abstractmethod
+    def run_query(
+        self,
+        sql: str,
+        *,
+        max_rows: int | None = None,
+        database: str | None = None,
+        query_id: str | None = None,
+        timeout_s: int | None = None,
+    ) -> QueryResult:
+        """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back."""
+
+    @abstractmethod
+    def cancel_query(self, query_id: str) -> None: ...
+
+    # -- shared helpers -------------------------------------------------------------------------------------
+    def location_key(self, location: str) -> str | None:
+        """The lake key of a table location, or ``None`` if the location is outside the lake."""
+        raise NotImplementedError
+
+    def summary(self, object_cap: int = 100_000) -> LakeSummary:
+        """Databases, tables, objects and bytes in the lake; stops counting objects at ``object_cap``."""
+        databases = self.list_databases()
+        tables = sum(len(self.list_tables(db.name)) for db in databases)
+        objects = 0
+        size = 0
+        capped = False
+        pending = [""]
+        while pending and not capped:
+            prefix = pending.pop()
+            token: str | None = None
+            while True:
+                page = self.list_objects(prefix, token=token)
+                objects += len(page.objects)
+                size += sum(obj.size for obj in page.objects)
+                pending.extend(page.folders)
+                token = page.next_token
+                if objects >= object_cap:
+                    capped = True
+                    break
+                if not token:
+                    break
+        return LakeSummary(len(databases), tables, objects, size, capped)

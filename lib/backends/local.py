@@ -1,0 +1,653 @@
+"""The embedded backend: a lake folder, a Glue-compatible catalog stored in it, DuckDB running Athena SQL.
+
+Layout of the lake folder::
+
+    <lake>/...                                  the data: any files, any folders
+    <lake>/<meta_prefix>catalog/<db>/_database.json
+    <lake>/<meta_prefix>catalog/<db>/<table>.json             Glue ``Table`` shape, location ``lake://<key>``
+    <lake>/<meta_prefix>catalog/<db>/<table>.partitions.json  Glue ``Partition`` shapes
+
+DuckDB runs with external access switched off except for the lake folder, extensions neither installed nor
+loaded, and its configuration locked, so even SQL that slipped past the guard could not read outside the lake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from lib import sql as sqlmod
+from lib.backends.base import (
+    Backend,
+    BackendInfo,
+    DatabaseInfo,
+    ObjectInfo,
+    ObjectPage,
+    PartitionPage,
+    QueryResult,
+    QueryStats,
+)
+from lib.catalog import LAKE_SCHEME, Column, Partition, TableDef, glue_type_to_duckdb, now, validate_identifier
+from lib.errors import (
+    BackendUnavailable,
+    CatalogError,
+    NotFound,
+    PathError,
+    QueryCancelled,
+    QueryFailed,
+    QueryTimeout,
+    SqlError,
+    TableNotFound,
+)
+from lib.paths import clean_key
+from lib.settings import Settings
+
+_TMP_MARK = ".lakelens-tmp-"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, flush it to disk, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=_TMP_MARK, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _hidden(name: str) -> bool:
+    """Files Hive/Athena skip inside a table location, and our own temporary files."""
+    return name.startswith((".", "_")) or _TMP_MARK in name
+
+
+class LocalBackend(Backend):
+    kind = "local"
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.root = settings.lake_path
+        self.meta = settings.meta_prefix
+        self._lock = threading.RLock()
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._views: dict[str, tuple[Any, ...]] = {}
+        self._running: dict[str, duckdb.DuckDBPyConnection] = {}
+
+    # -- the backend ----------------------------------------------------------------------------------------
+    def info(self) -> BackendInfo:
+        return BackendInfo(kind="local", lake=str(self.root), engine=f"DuckDB {duckdb.__version__}")
+
+    def check(self) -> None:
+        if not self.root.exists():
+            raise BackendUnavailable(f"The lake folder {self.root} does not exist. Run `python -m lib demo` to build the demo lake.")
+        if not self.root.is_dir():
+            raise BackendUnavailable(f"LAKELENS_LAKE_ROOT points at {self.root}, which is not a folder.")
+        if not os.access(self.root, os.R_OK | os.X_OK):
+            raise BackendUnavailable(f"The lake folder {self.root} cannot be read by this user.")
+
+    # -- paths ----------------------------------------------------------------------------------------------
+    def path_for(self, key: str, *, folder: bool = False) -> Path:
+        """The file for ``key``; refuses keys that leave the lake, symlinks included."""
+        normal = clean_key(key, folder=folder)
+        path = self.root / normal if normal else self.root
+        resolved = path.resolve()
+        root = self.root.resolve()
+        if resolved != root and root not in resolved.parents:
+            raise PathError(f"The key {key!r} points outside the lake (through a link); LakeLens refuses it.")
+        return path
+
+    def location_key(self, location: str) -> str | None:
+        if location.startswith(LAKE_SCHEME):
+            return clean_key(location[len(LAKE_SCHEME) :], folder=True)
+        return None
+
+    def _catalog_dir(self) -> Path:
+        return self.root / self.meta / "catalog"
+
+    # -- objects --------------------------------------------------------------------------------------------
+    def list_objects(self, prefix: str = "", *, token: str | None = None, page_size: int = 1000) -> ObjectPage:
+        prefix = clean_key(prefix, folder=True)
+        directory = self.path_for(prefix, folder=True)
+        if not directory.is_dir():
+            return ObjectPage(prefix, [], [], None)
+        try:
+            entries = sorted(
+                (entry for entry in os.scandir(directory) if _TMP_MARK not in entry.name),
+                key=lambda entry: entry.name + ("/" if entry.is_dir() else ""),
+            )
+        except OSError as exc:
+            raise BackendUnavailable(f"Cannot list {prefix or 'the lake root'}: {exc.strerror}.") from exc
+        folders: list[str] = []
+        objects: list[ObjectInfo] = []
+        next_token = None
+        for entry in entries:
+            name = entry.name + ("/" if entry.is_dir() else "")
+            if token is not None and name <= token:
+                continue
+            if len(folders) + len(objects) >= page_size:
+                next_token = _last_name(folders, objects, prefix)
+                break
+            if entry.is_dir():
+                folders.append(prefix + name)
+            else:
+                stat = entry.stat()
+                objects.append(
+                    ObjectInfo(
+                        key=prefix + entry.name,
+                        size=stat.st_size,
+                        last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+                        etag=_etag(stat),
+                    )
+                )
+        return ObjectPage(prefix, folders, objects, next_token)
+
+    def stat(self, key: str) -> ObjectInfo:
+        path = self.path_for(key)
+        if not path.is_file():
+            raise NotFound(f"There is no object {key!r} in the lake.")
+        stat = path.stat()
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        metadata: dict[str, str] = {}
+        sidecar = self._metadata_path(key)
+        if sidecar.is_file():
+            metadata = json.loads(sidecar.read_text("utf-8"))
+        return ObjectInfo(
+            key=clean_key(key),
+            size=stat.st_size,
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+            etag=_etag(stat),
+            storage_class="LOCAL",
+            content_type=content_type,
+            metadata=metadata,
+        )
+
+    def _metadata_path(self, key: str) -> Path:
+        digest = hashlib.sha256(clean_key(key).encode()).hexdigest()
+        return self.root / self.meta / "object-metadata" / f"{digest}.json"
+
+    def read(self, key: str, start: int | None = None, end: int | None = None) -> bytes:
+        path = self.path_for(key)
+        if not path.is_file():
+            raise NotFound(f"There is no object {key!r} in the lake.")
+        with path.open("rb") as handle:
+            if start:
+                handle.seek(start)
+            if end is None:
+                return handle.read()
+            return handle.read(max(0, end - (start or 0)))
+
+    def write(
+        self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
+    ) -> ObjectInfo:
+        normal = clean_key(key)
+        if not normal or normal.endswith("/"):
+            raise PathError("An object needs a key that names a file, not a folder.")
+        path = self.path_for(normal)
+        atomic_write(path, data)
+        if metadata:
+            atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())
+        return self.stat(normal)
+
+    def delete(self, key: str) -> None:
+        path = self.path_for(key)
+        if path.is_file():
+            path.unlink()
+            self._metadata_path(key).unlink(missing_ok=True)
+            parent = path.parent
+            while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
+                parent.rmdir()
+                parent = parent.parent
+
+    # -- catalog --------------------------------------------------------------------------------------------
+    def list_databases(self) -> list[DatabaseInfo]:
+        catalog = self._catalog_dir()
+        if not catalog.is_dir():
+            return []
+        out = []
+        for child in sorted(catalog.iterdir()):
+            marker = child / "_database.json"
+            if child.is_dir() and marker.is_file():
+                data = json.loads(marker.read_text("utf-8"))
+                out.append(DatabaseInfo(name=data["Name"], description=data.get("Description", "")))
+        return out
+
+    def create_database(self, name: str, description: str = "") -> None:
+        validate_identifier(name, "database")
+        marker = self._catalog_dir() / name / "_database.json"
+        if not marker.is_file():
+            body = {"Name": name, "Description": description, "CreateTime": now().isoformat()}
+            atomic_write(marker, json.dumps(body, indent=2).encode())
+
+    def _table_path(self, database: str, table: str) -> Path:
+        if not re.fullmatch(r"[A-Za-z0-9_]+", database) or not re.fullmatch(r"[A-Za-z0-9_]+", table):
+            raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
+        return self._catalog_dir() / database.lower() / f"{table.lower()}.json"
+
+    def list_tables(self, database: str) -> list[TableDef]:
+        directory = self._catalog_dir() / database
+        if not re.fullmatch(r"[A-Za-z0-9_]+", database) or not (directory / "_database.json").is_file():
+            raise NotFound(f"Database {database!r} does not exist in the catalog.")
+        tables = []
+        for path in sorted(directory.glob("*.json")):
+            if path.name.startswith("_") or path.name.endswith(".partitions.json"):
+                continue
+            tables.append(TableDef.from_glue(json.loads(path.read_text("utf-8"))))
+        return tables
+
+    def get_table(self, database: str, table: str) -> TableDef:
+        path = self._table_path(database, table)
+        if not path.is_file():
+            raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
+        return TableDef.from_glue(json.loads(path.read_text("utf-8")))
+
+    def _partitions_path(self, database: str, table: str) -> Path:
+        return self._table_path(database, table).with_suffix(".partitions.json")
+
+    def _load_partitions(self, database: str, table: str) -> list[Partition]:
+        path = self._partitions_path(database, table)
+        if not path.is_file():
+            return []
+        return [
+            Partition(values=tuple(item["Values"]), location=item["StorageDescriptor"]["Location"])
+            for item in json.loads(path.read_text("utf-8"))
+        ]
+
+    def list_partitions(
+        self, database: str, table: str, *, token: str | None = None, page_size: int = 100
+    ) -> PartitionPage:
+        self.get_table(database, table)
+        partitions = self._load_partitions(database, table)
+        start = int(token) if token else 0
+        page = partitions[start : start + page_size]
+        next_token = str(start + page_size) if start + page_size < len(partitions) else None
+        return PartitionPage(page, next_token)
+
+    def register_table(
+        self, table: TableDef, *, partitions: list[Partition] | None = None, replace: bool = False
+    ) -> TableDef:
+        validate_identifier(table.database, "database")
+        validate_identifier(table.name, "table")
+        for column in table.all_columns:
+            glue_type_to_duckdb(column.type)
+        key = self.location_key(table.location)
+        if key is None:
+            raise CatalogError(f"Table location {table.location!r} must be inside the lake (lake://<folder>/).")
+        self.path_for(key, folder=True)
+        if not [db for db in self.list_databases() if db.name == table.database]:
+            self.create_database(table.database)
+        path = self._table_path(table.database, table.name)
+        existing = TableDef.from_glue(json.loads(path.read_text("utf-8"))) if path.is_file() else None
+        if existing and not replace:
+            raise CatalogError(f"Table {table.qualified_name} already exists; replace it explicitly to overwrite it.")
+        stamp = now()
+        stored = TableDef(
+            **{
+                **table.__dict__,
+                "create_time": existing.create_time if existing and existing.create_time else stamp,
+                "update_time": stamp,
+            }
+        )
+        if partitions is None and table.partition_keys:
+            partitions = self.discover_partitions(stored)
+        body = [
+            {"Values": list(p.values), "StorageDescriptor": {"Location": p.location}}
+            for p in (partitions or [])
+        ]
+        atomic_write(self._partitions_path(table.database, table.name), json.dumps(body).encode())
+        atomic_write(path, json.dumps(stored.to_glue(), indent=2).encode())
+        return stored
+
+    def discover_partitions(self, table: TableDef) -> list[Partition]:
+        """Hive-style ``key=value`` folders under the table's location, as MSCK REPAIR TABLE finds them."""
+        base_key = self.location_key(table.location) or ""
+        found: list[Partition] = []
+
+        def walk(key: str, depth: int, values: tuple[str, ...]) -> None:
+            if depth == len(table.partition_keys):
+                found.append(Partition(values=values, location=LAKE_SCHEME + key))
+                return
+            expected = table.partition_keys[depth].name + "="
+            directory = self.path_for(key, folder=True)
+            if not directory.is_dir():
+                return
+            for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+                if entry.is_dir() and entry.name.startswith(expected):
+                    walk(f"{key}{entry.name}/", depth + 1, (*values, _unescape(entry.name[len(expected) :])))
+
+        walk(base_key, 0, ())
+        return found
+
+    def drop_table(self, database: str, table: str) -> None:
+        path = self._table_path(database, table)
+        if not path.is_file():
+            raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
+        path.unlink()
+        self._partitions_path(database, table).unlink(missing_ok=True)
+
+    # -- the engine -----------------------------------------------------------------------------------------
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            if self._con is None:
+                con = duckdb.connect(
+                    ":memory:",
+                    config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+                )
+                root = str(self.root.resolve())
+                con.execute("SET allowed_directories = $dirs", {"dirs": [root + os.sep]})
+                con.execute("SET enable_external_access = false")
+                con.execute("SET lock_configuration = true")
+                self._con = con
+            return self._con
+
+    def table_files(self, table: TableDef) -> list[Path]:
+        """The data files of a table: every non-hidden file under its location."""
+        key = self.location_key(table.location)
+        if key is None:
+            raise CatalogError(f"Table {table.qualified_name} has location {table.location!r}, outside the lake.")
+        base = self.path_for(key, folder=True)
+        if not base.is_dir():
+            return []
+        files: list[Path] = []
+        root = self.root.resolve()
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
+            for name in sorted(filenames):
+                if _hidden(name):
+                    continue
+                path = Path(dirpath) / name
+                resolved = path.resolve()
+                if root in resolved.parents:
+                    files.append(resolved)
+        return files
+
+    def _ensure_view(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> int:
+        """Create or refresh the DuckDB view for a catalog table; returns the bytes in its files."""
+        files = self.table_files(table)
+        signature = (json.dumps(table.to_glue_input(), sort_keys=True), tuple(str(f) for f in files))
+        name = f'"{table.database}"."{table.name}"'
+        size = sum(f.stat().st_size for f in files)
+        with self._lock:
+            if self._views.get(table.qualified_name) == signature:
+                return size
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{table.database}"')
+            con.execute(f"CREATE OR REPLACE VIEW {name} AS {self._view_sql(table, files)}")
+            self._views[table.qualified_name] = signature
+        return size
+
+    def _view_sql(self, table: TableDef, files: list[Path]) -> str:
+        columns = table.columns
+        keys = table.partition_keys
+        select = ", ".join(
+            [f"CAST({sqlmod.quote_identifier(c.name)} AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}" for c in keys]
+        )
+        names = ", ".join(sqlmod.quote_identifier(c.name) for c in columns)
+        projection = ", ".join(part for part in (names, select) if part)
+        if not files:
+            empty = ", ".join(
+                f"CAST(NULL AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}" for c in table.all_columns
+            )
+            return f"SELECT {empty} WHERE false"
+        file_list = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
+        hive = "true" if keys else "false"
+        fmt = table.format
+        if fmt == "parquet":
+            source = f"read_parquet({file_list}, hive_partitioning = {hive}, union_by_name = true)"
+        elif fmt == "json":
+            spec = _columns_struct(columns)
+            source = f"read_json({file_list}, format = 'newline_delimited', columns = {spec}, hive_partitioning = {hive})"
+        else:
+            spec = _columns_struct(columns)
+            quote = "'\"'" if "OpenCSVSerde" in table.serde_library else "''"
+            source = (
+                f"read_csv({file_list}, delim = {_literal(table.delimiter)}, header = {str(table.has_header).lower()}, "
+                f"columns = {spec}, quote = {quote}, escape = {quote}, auto_detect = false, "
+                f"hive_partitioning = {hive}, null_padding = true)"
+            )
+        return f"SELECT {projection} FROM {source}"
+
+    def run_query(
+        self,
+        sql: str,
+        *,
+        max_rows: int | None = None,
+        database: str | None = None,
+        query_id: str | None = None,
+        timeout_s: int | None = None,
+    ) -> QueryResult:
+        limit = max_rows or self.settings.max_rows
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=self.settings.allow_writes, default_database=default_db)
+        query_id = query_id or str(uuid.uuid4())
+        started = time.perf_counter()
+        if statement.kind == "write":
+            raise SqlError("The local engine runs queries only; ingest files on the Lake page to add tables.")
+        if statement.kind in ("show", "describe"):
+            frame = self._show(statement, default_db)
+            return self._result(frame, frame, query_id, started, 0, limit, sql)
+        con = self._connection()
+        views: dict[sqlmod.TableRef, str] = {}
+        scanned = 0
+        for ref in statement.tables:
+            table = self.get_table(ref.database, ref.table)
+            scanned += self._ensure_view(con, table)
+            views[ref] = f"{table.database}.{table.name}"
+        duck_sql = sqlmod.to_duckdb(statement, views)
+        if statement.kind == "explain":
+            duck_sql = "EXPLAIN " + duck_sql
+        cursor = con.cursor()
+        with self._lock:
+            self._running[query_id] = cursor
+        timer = threading.Timer(timeout_s or self.settings.query_timeout_s, cursor.interrupt)
+        timer.start()
+        try:
+            reader = cursor.sql(duck_sql).to_arrow_reader(max(limit + 1, 2048))
+            kept: list[pa.RecordBatch] = []
+            kept_rows = 0
+            total = 0
+            for batch in reader:
+                total += batch.num_rows
+                if kept_rows <= limit:
+                    kept.append(batch.slice(0, limit + 1 - kept_rows))
+                    kept_rows += min(batch.num_rows, limit + 1 - kept_rows)
+            schema = reader.schema
+        except duckdb.InterruptException:
+            if not timer.is_alive():
+                raise QueryTimeout(
+                    f"The query ran longer than {timeout_s or self.settings.query_timeout_s} s and was stopped; "
+                    "raise LAKELENS_QUERY_TIMEOUT_S or narrow the query."
+                ) from None
+            raise QueryCancelled("The query was cancelled.") from None
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._running.pop(query_id, None)
+            cursor.close()
+        table = pa.Table.from_batches(kept, schema=schema) if kept else schema.empty_table()
+        frame = table.slice(0, limit).to_pandas()
+        return QueryResult(
+            frame=frame,
+            stats=QueryStats(
+                engine=f"DuckDB {duckdb.__version__}",
+                query_id=query_id,
+                runtime_s=time.perf_counter() - started,
+                bytes_scanned=scanned,
+                bytes_estimated=True,
+                rows=len(frame),
+                total_rows=total,
+                truncated=total > limit,
+                sql_executed=duck_sql,
+            ),
+        )
+
+    def _result(
+        self, frame: pd.DataFrame, full: pd.DataFrame, query_id: str, started: float, scanned: int, limit: int, sql: str
+    ) -> QueryResult:
+        return QueryResult(
+            frame=frame.head(limit),
+            stats=QueryStats(
+                engine="LakeLens catalog",
+                query_id=query_id,
+                runtime_s=time.perf_counter() - started,
+                bytes_scanned=scanned,
+                rows=min(len(full), limit),
+                total_rows=len(full),
+                truncated=len(full) > limit,
+                sql_executed=sql,
+            ),
+        )
+
+    def _show(self, statement: sqlmod.Statement, default_db: str) -> pd.DataFrame:
+        """SHOW and DESCRIBE answered from the catalog, in the shapes Athena returns."""
+        if statement.kind == "describe":
+            assert statement.tree is not None
+            ref = statement.tables[0] if statement.tables else None
+            if ref is None:
+                raise SqlError("DESCRIBE needs a table name.")
+            table = self.get_table(ref.database, ref.table)
+            return _describe_frame(table)
+        words = statement.command.split()
+        upper = [w.upper() for w in words]
+        if upper[:1] in (["DATABASES"], ["SCHEMAS"]):
+            return pd.DataFrame({"database_name": [db.name for db in self.list_databases()]})
+        if upper[:1] == ["TABLES"]:
+            database = words[2] if len(words) >= 3 and upper[1] in ("IN", "FROM") else default_db
+            return pd.DataFrame({"tab_name": [t.name for t in self.list_tables(database.strip('"`').lower())]})
+        if upper[:1] == ["COLUMNS"] and len(words) >= 3 and upper[1] in ("IN", "FROM"):
+            db, _, name = words[2].strip('"`').rpartition(".")
+            table = self.get_table((db or default_db).lower(), name.lower())
+            return pd.DataFrame({"field": [c.name for c in table.all_columns]})
+        if upper[:1] == ["PARTITIONS"] and len(words) >= 2:
+            db, _, name = words[1].strip('"`').rpartition(".")
+            table = self.get_table((db or default_db).lower(), name.lower())
+            parts = self._load_partitions(table.database, table.name)
+            return pd.DataFrame({"partition": [p.spec(table.partition_keys) for p in parts]})
+        raise SqlError(f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t or SHOW PARTITIONS t.")
+
+    def cancel_query(self, query_id: str) -> None:
+        with self._lock:
+            cursor = self._running.get(query_id)
+        if cursor is None:
+            raise NotFound(f"Query {query_id} is not running.")
+        cursor.interrupt()
+
+    def write_result(self, sql: str, path: Path, fmt: str, database: str | None = None) -> int:
+        """Stream a whole query result to ``path`` (csv or parquet) without holding it in memory."""
+        import pyarrow.csv as pacsv
+        import pyarrow.parquet as pq
+
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind in ("show", "describe"):
+            frame = self._show(statement, default_db)
+            reader: Any = pa.Table.from_pandas(frame, preserve_index=False).to_reader()
+        else:
+            con = self._connection()
+            views = {}
+            for ref in statement.tables:
+                table = self.get_table(ref.database, ref.table)
+                self._ensure_view(con, table)
+                views[ref] = f"{table.database}.{table.name}"
+            cursor = con.cursor()
+            try:
+                reader = cursor.sql(sqlmod.to_duckdb(statement, views)).to_arrow_reader(100_000)
+            except duckdb.Error as exc:
+                raise _engine_error(exc) from None
+        rows = 0
+        tmp = path.with_name(path.name + _TMP_MARK)
+        try:
+            if fmt == "parquet":
+                with pq.ParquetWriter(tmp, reader.schema) as writer:
+                    for batch in reader:
+                        writer.write_batch(batch)
+                        rows += batch.num_rows
+            else:
+                with pacsv.CSVWriter(tmp, reader.schema) as csv_writer:
+                    for batch in reader:
+                        csv_writer.write_batch(batch)
+                        rows += batch.num_rows
+            os.replace(tmp, path)
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return rows
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+                self._views.clear()
+
+    def remove_tree(self, key: str) -> None:
+        """Delete a folder and everything under it (used to roll back a failed write)."""
+        path = self.path_for(key, folder=True)
+        if path.is_dir() and path != self.root:
+            shutil.rmtree(path)
+
+
+def _describe_frame(table: TableDef) -> pd.DataFrame:
+    rows = [(c.name, c.type, c.comment) for c in table.columns]
+    rows += [(c.name, c.type, (c.comment + " (partition key)").strip()) for c in table.partition_keys]
+    return pd.DataFrame(rows, columns=["col_name", "data_type", "comment"])
+
+
+def _engine_error(exc: Exception) -> Exception:
+    """DuckDB's message, first line, with names tidied; column and table errors say which."""
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    first = re.sub(r"^(Binder|Catalog|Parser|Conversion|Invalid Input|Permission|IO|Out of Memory|Not implemented) Error: ", "", first)
+    if isinstance(exc, duckdb.PermissionException):
+        return QueryFailed("The query tried to read outside the lake and was refused.")
+    match = re.search(r"(Scalar|Aggregate|Table) Function with name (\w+) does not exist", first)
+    if match:
+        return SqlError(f"Function {match.group(2)}() has no translation for the local engine (DuckDB); rewrite it or run on Athena.")
+    if isinstance(exc, duckdb.ParserException):
+        return SqlError(f"The local engine could not parse the translated SQL: {first}")
+    if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):
+        return SqlError(first)
+    return QueryFailed(f"The query failed: {first}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _columns_struct(columns: list[Column]) -> str:
+    return "{" + ", ".join(f"{_literal(c.name)}: {_literal(glue_type_to_duckdb(c.type))}" for c in columns) + "}"
+
+
+def _etag(stat: os.stat_result) -> str:
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+def _unescape(value: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(value)
+
+
+def _last_name(folders: list[str], objects: list[ObjectInfo], prefix: str) -> str:
+    names = [f[len(prefix) :] for f in folders] + [o.key[len(prefix) :] for o in objects]
+    return max(names)
