@@ -300,7 +300,9 @@ def parquet_table(
         partition_keys=partition_keys or [],
         parameters={"classification": "parquet", **(parameters or {})},
         description=description,
-        **_PARQUET,
+        input_format=_PARQUET["input_format"],
+        output_format=_PARQUET["output_format"],
+        serde_library=_PARQUET["serde_library"],
     )
 
 
@@ -324,13 +326,13 @@ def delimited_table(
         partition_keys=partition_keys or [],
         parameters=parameters,
         description=description,
-        **_TEXT,
+        input_format=_TEXT["input_format"],
+        output_format=_TEXT["output_format"],
+        serde_library=_TEXT["serde_library"],
     )
 
 
-def json_table(
-    database: str, name: str, columns: list[Column], location: str, description: str = ""
-) -> TableDef:
+def json_table(database: str, name: str, columns: list[Column], location: str, description: str = "") -> TableDef:
     return TableDef(
         database=validate_identifier(database, "database"),
         name=validate_identifier(name, "table"),

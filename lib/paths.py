@@ -37,7 +37,9 @@ def _check(candidate: str, original: str) -> None:
     if _CONTROL.search(candidate):
         raise PathError(f"The key {shown!r} contains a control character; LakeLens refuses it.")
     if len(candidate.encode("utf-8")) > MAX_KEY_BYTES:
-        raise PathError(f"The key is {len(candidate.encode('utf-8')):,} bytes long; keys are limited to {MAX_KEY_BYTES:,}.")
+        raise PathError(
+            f"The key is {len(candidate.encode('utf-8')):,} bytes long; keys are limited to {MAX_KEY_BYTES:,}."
+        )
     if candidate.startswith(("/", "\\", "~")) or _WINDOWS_DRIVE.match(candidate):
         raise PathError(f"The key {shown!r} is an absolute path; keys are relative to the lake root.")
     parts = re.split(r"[/\\]", candidate)

@@ -39,7 +39,10 @@ def _bool(raw: str) -> bool:
 
 
 def _positive_int(raw: str) -> int:
-    value = int(str(raw).replace("_", "").strip())
+    try:
+        value = int(str(raw).replace("_", "").replace(",", "").strip())
+    except ValueError:
+        raise ValueError("expected a whole number above 0") from None
     if value <= 0:
         raise ValueError("expected a whole number above 0")
     return value
@@ -53,9 +56,12 @@ def _size(raw: str) -> int:
     text = str(raw).strip().lower().replace(" ", "").replace("_", "")
     digits = text.rstrip("kmgtb")
     unit = text[len(digits) :]
-    if unit not in _SIZE_UNITS or not digits:
-        raise ValueError("expected a size such as 200MB or 10GB")
-    value = int(float(digits) * _SIZE_UNITS[unit])
+    try:
+        if unit not in _SIZE_UNITS or not digits:
+            raise ValueError
+        value = int(float(digits) * _SIZE_UNITS[unit])
+    except ValueError:
+        raise ValueError("expected a size such as 200MB or 10GB") from None
     if value <= 0:
         raise ValueError("expected a size above 0")
     return value
@@ -94,24 +100,121 @@ def _prefix(raw: str) -> str:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("backend", "LAKELENS_BACKEND", "local", _backend, "Where the lake lives: `local` (a folder, DuckDB) or `aws` (S3, Glue, Athena)."),
-    SettingSpec("lake_root", "LAKELENS_LAKE_ROOT", "lake", _text, "Local backend: the lake folder. Relative paths are relative to the working directory."),
-    SettingSpec("s3_lake", "LAKELENS_S3_LAKE", None, _s3_uri, "AWS backend: the lake's S3 location, e.g. `s3://my-bucket/lake/`. The object browser and ingest stay inside it."),
-    SettingSpec("aws_region", "LAKELENS_AWS_REGION", "us-east-1", _text, "AWS backend: region of S3, Glue and Athena.", ("AWS_REGION", "AWS_DEFAULT_REGION")),
-    SettingSpec("aws_profile", "LAKELENS_AWS_PROFILE", None, _optional, "AWS backend: named profile from `~/.aws/config`; unset uses the standard credential chain.", ("AWS_PROFILE",)),
-    SettingSpec("endpoint_url", "LAKELENS_ENDPOINT_URL", None, _optional, "AWS backend: endpoint override for S3-compatible stores and moto.", ("AWS_ENDPOINT_URL",)),
-    SettingSpec("athena_workgroup", "LAKELENS_ATHENA_WORKGROUP", "primary", _text, "AWS backend: Athena workgroup queries run in."),
-    SettingSpec("athena_output", "LAKELENS_ATHENA_OUTPUT", None, _s3_uri, "AWS backend: S3 location for Athena results; unset uses `<s3_lake>/_lakelens/athena-results/`."),
+    SettingSpec(
+        "backend",
+        "LAKELENS_BACKEND",
+        "local",
+        _backend,
+        "Where the lake lives: `local` (a folder, DuckDB) or `aws` (S3, Glue, Athena).",
+    ),
+    SettingSpec(
+        "lake_root",
+        "LAKELENS_LAKE_ROOT",
+        "lake",
+        _text,
+        "Local backend: the lake folder. Relative paths are relative to the working directory.",
+    ),
+    SettingSpec(
+        "s3_lake",
+        "LAKELENS_S3_LAKE",
+        None,
+        _s3_uri,
+        "AWS backend: the lake's S3 location, e.g. `s3://my-bucket/lake/`. The object browser and ingest stay inside it.",
+    ),
+    SettingSpec(
+        "aws_region",
+        "LAKELENS_AWS_REGION",
+        "us-east-1",
+        _text,
+        "AWS backend: region of S3, Glue and Athena.",
+        ("AWS_REGION", "AWS_DEFAULT_REGION"),
+    ),
+    SettingSpec(
+        "aws_profile",
+        "LAKELENS_AWS_PROFILE",
+        None,
+        _optional,
+        "AWS backend: named profile from `~/.aws/config`; unset uses the standard credential chain.",
+        ("AWS_PROFILE",),
+    ),
+    SettingSpec(
+        "endpoint_url",
+        "LAKELENS_ENDPOINT_URL",
+        None,
+        _optional,
+        "AWS backend: endpoint override for S3-compatible stores and moto.",
+        ("AWS_ENDPOINT_URL",),
+    ),
+    SettingSpec(
+        "athena_workgroup",
+        "LAKELENS_ATHENA_WORKGROUP",
+        "primary",
+        _text,
+        "AWS backend: Athena workgroup queries run in.",
+    ),
+    SettingSpec(
+        "athena_output",
+        "LAKELENS_ATHENA_OUTPUT",
+        None,
+        _s3_uri,
+        "AWS backend: S3 location for Athena results; unset uses `<s3_lake>/_lakelens/athena-results/`.",
+    ),
     SettingSpec("database", "LAKELENS_DATABASE", "demo", _text, "Database used for table names written without one."),
-    SettingSpec("max_rows", "LAKELENS_MAX_ROWS", 1000, _positive_int, "Most rows a query hands to the page; the rest are counted, not sent."),
-    SettingSpec("query_timeout_s", "LAKELENS_QUERY_TIMEOUT_S", 300, _positive_int, "Seconds a query may run before it is stopped."),
-    SettingSpec("scan_warn_bytes", "LAKELENS_SCAN_WARN_BYTES", 10 * 10**9, _size, "Estimated scan size above which the SQL page asks before running (e.g. `10GB`)."),
-    SettingSpec("allow_writes", "LAKELENS_ALLOW_WRITES", False, _bool, "Allow DDL and DML in SQL. Off: SQL is read-only."),
-    SettingSpec("demo_rows", "LAKELENS_DEMO_ROWS", 100_000, _positive_int, "Reviews in the demo lake built on first start."),
-    SettingSpec("max_upload_bytes", "LAKELENS_MAX_UPLOAD_BYTES", 200 * 10**6, _size, "Largest file the Lake page accepts for ingest."),
-    SettingSpec("max_download_bytes", "LAKELENS_MAX_DOWNLOAD_BYTES", 100 * 10**6, _size, "Largest object the Lake page offers for download."),
-    SettingSpec("meta_prefix", "LAKELENS_META_PREFIX", "_lakelens/", _prefix, "Folder in the lake for LakeLens's own records (local catalog, history, saved queries)."),
-    SettingSpec("cache_ttl_s", "LAKELENS_CACHE_TTL_S", 600, _positive_int, "Seconds the pages keep listings and query results before asking the backend again."),
+    SettingSpec(
+        "max_rows",
+        "LAKELENS_MAX_ROWS",
+        1000,
+        _positive_int,
+        "Most rows a query hands to the page; the rest are counted, not sent.",
+    ),
+    SettingSpec(
+        "query_timeout_s",
+        "LAKELENS_QUERY_TIMEOUT_S",
+        300,
+        _positive_int,
+        "Seconds a query may run before it is stopped.",
+    ),
+    SettingSpec(
+        "scan_warn_bytes",
+        "LAKELENS_SCAN_WARN_BYTES",
+        10 * 10**9,
+        _size,
+        "Estimated scan size above which the SQL page asks before running (e.g. `10GB`).",
+    ),
+    SettingSpec(
+        "allow_writes", "LAKELENS_ALLOW_WRITES", False, _bool, "Allow DDL and DML in SQL. Off: SQL is read-only."
+    ),
+    SettingSpec(
+        "demo_rows", "LAKELENS_DEMO_ROWS", 100_000, _positive_int, "Reviews in the demo lake built on first start."
+    ),
+    SettingSpec(
+        "max_upload_bytes",
+        "LAKELENS_MAX_UPLOAD_BYTES",
+        200 * 10**6,
+        _size,
+        "Largest file the Lake page accepts for ingest.",
+    ),
+    SettingSpec(
+        "max_download_bytes",
+        "LAKELENS_MAX_DOWNLOAD_BYTES",
+        100 * 10**6,
+        _size,
+        "Largest object the Lake page offers for download.",
+    ),
+    SettingSpec(
+        "meta_prefix",
+        "LAKELENS_META_PREFIX",
+        "_lakelens/",
+        _prefix,
+        "Folder in the lake for LakeLens's own records (local catalog, history, saved queries).",
+    ),
+    SettingSpec(
+        "cache_ttl_s",
+        "LAKELENS_CACHE_TTL_S",
+        600,
+        _positive_int,
+        "Seconds the pages keep listings and query results before asking the backend again.",
+    ),
 )
 
 
@@ -187,7 +290,9 @@ def load_settings(
     secrets = _read_secrets(path)
     unknown = sorted(set(secrets) - {spec.name for spec in SPECS})
     if unknown:
-        raise SettingsError(f"{path}: unknown setting(s) {', '.join(unknown)} in [lakelens]; see the README's settings table.")
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)} in [lakelens]; see the README's settings table."
+        )
     values: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for spec in SPECS:
@@ -209,5 +314,7 @@ def load_settings(
         sources[spec.name] = source
     settings = Settings(**values, sources=sources)
     if settings.backend == "aws" and not settings.s3_lake:
-        raise SettingsError("The aws backend needs LAKELENS_S3_LAKE, the lake's S3 location (e.g. s3://my-bucket/lake/).")
+        raise SettingsError(
+            "The aws backend needs LAKELENS_S3_LAKE, the lake's S3 location (e.g. s3://my-bucket/lake/)."
+        )
     return settings

@@ -68,7 +68,7 @@ _BLOCKED_FUNCTIONS = (
     "set_*",
 )
 
-_WRITE_TYPES: tuple[type[exp.Expression], ...] = (
+_WRITE_TYPES: tuple[type, ...] = (
     exp.Insert,
     exp.Update,
     exp.Delete,
@@ -79,9 +79,42 @@ _WRITE_TYPES: tuple[type[exp.Expression], ...] = (
     exp.TruncateTable,
     exp.Grant,
 )
-_READ_TYPES: tuple[type[exp.Expression], ...] = (exp.Query, exp.Values)
-_NEVER_COMMANDS = {"ATTACH", "DETACH", "COPY", "INSTALL", "LOAD", "PRAGMA", "SET", "RESET", "CALL", "EXPORT", "IMPORT", "CHECKPOINT", "VACUUM", "USE", "FORCE", "UPDATE_EXTENSIONS"}
-_WRITE_COMMANDS = {"MSCK", "ALTER", "CREATE", "DROP", "INSERT", "DELETE", "UPDATE", "MERGE", "UNLOAD", "OPTIMIZE", "GRANT", "REVOKE", "TRUNCATE", "REFRESH", "REPLACE"}
+_READ_TYPES: tuple[type, ...] = (exp.Query, exp.Values)
+_NEVER_COMMANDS = {
+    "ATTACH",
+    "DETACH",
+    "COPY",
+    "INSTALL",
+    "LOAD",
+    "PRAGMA",
+    "SET",
+    "RESET",
+    "CALL",
+    "EXPORT",
+    "IMPORT",
+    "CHECKPOINT",
+    "VACUUM",
+    "USE",
+    "FORCE",
+    "UPDATE_EXTENSIONS",
+}
+_WRITE_COMMANDS = {
+    "MSCK",
+    "ALTER",
+    "CREATE",
+    "DROP",
+    "INSERT",
+    "DELETE",
+    "UPDATE",
+    "MERGE",
+    "UNLOAD",
+    "OPTIMIZE",
+    "GRANT",
+    "REVOKE",
+    "TRUNCATE",
+    "REFRESH",
+    "REPLACE",
+}
 
 
 @dataclass(frozen=True)
@@ -142,13 +175,10 @@ def _check_tree(tree: exp.Expression) -> None:
                     f"The function {name}() is not allowed: LakeLens SQL reads catalog tables only, not files, "
                     "settings or the environment."
                 )
-        if isinstance(node, exp.Table):
-            if not isinstance(node.this, exp.Identifier):
-                inner = node.this
-                name = _function_name(inner) if isinstance(inner, exp.Func) else inner.sql()
-                raise SqlRefused(
-                    f"Reading from {name}(...) is not allowed: query catalog tables by name (database.table)."
-                )
+        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+            inner = node.this
+            name = _function_name(inner) if isinstance(inner, exp.Func) else inner.sql()
+            raise SqlRefused(f"Reading from {name}(...) is not allowed: query catalog tables by name (database.table).")
         if isinstance(node, (exp.Copy, exp.Pragma, exp.Set, exp.Command)) and node is not tree:
             raise SqlRefused("Engine commands (COPY, PRAGMA, SET, ...) are not allowed inside a query.")
 
@@ -195,7 +225,7 @@ def check(sql: str, *, allow_writes: bool = False, default_database: str = "demo
         raise SqlError(f"Syntax error: {exc}.") from None
     if len(trees) != 1:
         raise SqlRefused(f"Run one statement at a time; this SQL has {len(trees)} statements.")
-    tree = trees[0]
+    tree: exp.Expression = trees[0]  # type: ignore[assignment]
     return _classify(sql, tree, allow_writes=allow_writes, default_database=default_database)
 
 
@@ -232,14 +262,23 @@ def _classify(sql: str, tree: exp.Expression, *, allow_writes: bool, default_dat
         if keyword in _WRITE_COMMANDS:
             return _write(sql, tree, keyword, allow_writes, default_database)
         raise SqlRefused(f"{keyword} statements are not supported; LakeLens runs queries (SELECT, WITH, SHOW, ...).")
-    if isinstance(tree, (exp.Copy, exp.Pragma, exp.Set)) or type(tree).__name__ in {"Attach", "Detach", "Install", "Load", "Use", "Export"}:
+    if isinstance(tree, (exp.Copy, exp.Pragma, exp.Set)) or type(tree).__name__ in {
+        "Attach",
+        "Detach",
+        "Install",
+        "Load",
+        "Use",
+        "Export",
+    }:
         name = type(tree).__name__.upper()
         raise SqlRefused(f"{name} is not allowed in LakeLens: it reaches files or settings outside the lake.")
     if isinstance(tree, exp.Alias) or not isinstance(tree, (*_READ_TYPES, exp.Describe, *_WRITE_TYPES)):
         first = sql.strip().split(None, 1)[0].upper() if sql.strip() else ""
         if first in _NEVER_COMMANDS:
             raise SqlRefused(f"{first} is not allowed in LakeLens: it reaches files or settings outside the lake.")
-        raise SqlRefused(f"This kind of statement ({first or type(tree).__name__}) is not supported; LakeLens runs queries.")
+        raise SqlRefused(
+            f"This kind of statement ({first or type(tree).__name__}) is not supported; LakeLens runs queries."
+        )
     _check_tree(tree)
     if isinstance(tree, _WRITE_TYPES):
         return _write(sql, tree, type(tree).__name__.upper(), allow_writes, default_database)
@@ -270,7 +309,14 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
         if not node.db and node.name.lower() in ctes:
             continue
         ref = TableRef((node.db or "").lower(), node.name.lower())
-        target = next((name for key, name in view_names.items() if key.table == ref.table and (not ref.database or key.database == ref.database)), None)
+        target = next(
+            (
+                name
+                for key, name in view_names.items()
+                if key.table == ref.table and (not ref.database or key.database == ref.database)
+            ),
+            None,
+        )
         if target is None:
             continue
         schema, table = target.split(".", 1)

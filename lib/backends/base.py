@@ -9,11 +9,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
 from lib.catalog import Partition, TableDef
+from lib.errors import LakeLensError
 from lib.settings import Settings
 
 
@@ -180,6 +182,10 @@ class Backend(ABC):
 
     @abstractmethod
     def cancel_query(self, query_id: str) -> None: ...
+
+    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+        """Write the whole result of ``sql`` to ``path`` without holding it in memory; returns the row count."""
+        raise LakeLensError(f"Exporting whole results is not available on the {self.kind} backend yet.")
 
     # -- shared helpers -------------------------------------------------------------------------------------
     def location_key(self, location: str) -> str | None:

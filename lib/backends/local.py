@@ -25,7 +25,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pandas as pd
@@ -46,6 +46,7 @@ from lib.catalog import LAKE_SCHEME, Column, Partition, TableDef, glue_type_to_d
 from lib.errors import (
     BackendUnavailable,
     CatalogError,
+    LakeLensError,
     NotFound,
     PathError,
     QueryCancelled,
@@ -98,7 +99,9 @@ class LocalBackend(Backend):
 
     def check(self) -> None:
         if not self.root.exists():
-            raise BackendUnavailable(f"The lake folder {self.root} does not exist. Run `python -m lib demo` to build the demo lake.")
+            raise BackendUnavailable(
+                f"The lake folder {self.root} does not exist. Run `python -m lib demo` to build the demo lake."
+            )
         if not self.root.is_dir():
             raise BackendUnavailable(f"LAKELENS_LAKE_ROOT points at {self.root}, which is not a folder.")
         if not os.access(self.root, os.R_OK | os.X_OK):
@@ -308,10 +311,7 @@ class LocalBackend(Backend):
         )
         if partitions is None and table.partition_keys:
             partitions = self.discover_partitions(stored)
-        body = [
-            {"Values": list(p.values), "StorageDescriptor": {"Location": p.location}}
-            for p in (partitions or [])
-        ]
+        body = [{"Values": list(p.values), "StorageDescriptor": {"Location": p.location}} for p in (partitions or [])]
         atomic_write(self._partitions_path(table.database, table.name), json.dumps(body).encode())
         atomic_write(path, json.dumps(stored.to_glue(), indent=2).encode())
         return stored
@@ -397,13 +397,17 @@ class LocalBackend(Backend):
         columns = table.columns
         keys = table.partition_keys
         select = ", ".join(
-            [f"CAST({sqlmod.quote_identifier(c.name)} AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}" for c in keys]
+            [
+                f"CAST({sqlmod.quote_identifier(c.name)} AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}"
+                for c in keys
+            ]
         )
         names = ", ".join(sqlmod.quote_identifier(c.name) for c in columns)
         projection = ", ".join(part for part in (names, select) if part)
         if not files:
             empty = ", ".join(
-                f"CAST(NULL AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}" for c in table.all_columns
+                f"CAST(NULL AS {glue_type_to_duckdb(c.type)}) AS {sqlmod.quote_identifier(c.name)}"
+                for c in table.all_columns
             )
             return f"SELECT {empty} WHERE false"
         file_list = "[" + ", ".join(_literal(str(f)) for f in files) + "]"
@@ -413,7 +417,9 @@ class LocalBackend(Backend):
             source = f"read_parquet({file_list}, hive_partitioning = {hive}, union_by_name = true)"
         elif fmt == "json":
             spec = _columns_struct(columns)
-            source = f"read_json({file_list}, format = 'newline_delimited', columns = {spec}, hive_partitioning = {hive})"
+            source = (
+                f"read_json({file_list}, format = 'newline_delimited', columns = {spec}, hive_partitioning = {hive})"
+            )
         else:
             spec = _columns_struct(columns)
             quote = "'\"'" if "OpenCSVSerde" in table.serde_library else "''"
@@ -542,7 +548,9 @@ class LocalBackend(Backend):
             table = self.get_table((db or default_db).lower(), name.lower())
             parts = self._load_partitions(table.database, table.name)
             return pd.DataFrame({"partition": [p.spec(table.partition_keys) for p in parts]})
-        raise SqlError(f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t or SHOW PARTITIONS t.")
+        raise SqlError(
+            f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t or SHOW PARTITIONS t."
+        )
 
     def cancel_query(self, query_id: str) -> None:
         with self._lock:
@@ -551,8 +559,8 @@ class LocalBackend(Backend):
             raise NotFound(f"Query {query_id} is not running.")
         cursor.interrupt()
 
-    def write_result(self, sql: str, path: Path, fmt: str, database: str | None = None) -> int:
-        """Stream a whole query result to ``path`` (csv or parquet) without holding it in memory."""
+    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+        """Stream a whole query result to ``path`` (csv, parquet or JSON lines) without holding it in memory."""
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
@@ -581,6 +589,11 @@ class LocalBackend(Backend):
                     for batch in reader:
                         writer.write_batch(batch)
                         rows += batch.num_rows
+            elif fmt == "json":
+                with tmp.open("w", encoding="utf-8") as handle:
+                    for batch in reader:
+                        batch.to_pandas().to_json(handle, orient="records", lines=True, date_format="iso")
+                        rows += batch.num_rows
             else:
                 with pacsv.CSVWriter(tmp, reader.schema) as csv_writer:
                     for batch in reader:
@@ -589,6 +602,8 @@ class LocalBackend(Backend):
             os.replace(tmp, path)
         except duckdb.Error as exc:
             raise _engine_error(exc) from None
+        except OSError as exc:
+            raise LakeLensError(f"Cannot write {path}: {exc.strerror}.") from None
         finally:
             tmp.unlink(missing_ok=True)
         return rows
@@ -617,12 +632,18 @@ def _engine_error(exc: Exception) -> Exception:
     """DuckDB's message, first line, with names tidied; column and table errors say which."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
-    first = re.sub(r"^(Binder|Catalog|Parser|Conversion|Invalid Input|Permission|IO|Out of Memory|Not implemented) Error: ", "", first)
+    first = re.sub(
+        r"^(Binder|Catalog|Parser|Conversion|Invalid Input|Permission|IO|Out of Memory|Not implemented) Error: ",
+        "",
+        first,
+    )
     if isinstance(exc, duckdb.PermissionException):
         return QueryFailed("The query tried to read outside the lake and was refused.")
     match = re.search(r"(Scalar|Aggregate|Table) Function with name (\w+) does not exist", first)
     if match:
-        return SqlError(f"Function {match.group(2)}() has no translation for the local engine (DuckDB); rewrite it or run on Athena.")
+        return SqlError(
+            f"Function {match.group(2)}() has no translation for the local engine (DuckDB); rewrite it or run on Athena."
+        )
     if isinstance(exc, duckdb.ParserException):
         return SqlError(f"The local engine could not parse the translated SQL: {first}")
     if isinstance(exc, (duckdb.BinderException, duckdb.CatalogException)):

@@ -1,0 +1,130 @@
+"""LakeLens: the entry point. Sets the page up, makes sure there is a lake, and routes to the pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components.backend_badge import backend_lines, sidebar_badge
+from components.feedback import friendly_errors
+from components.metrics import metric_row
+from lib import data, demo
+from lib.backends.local import LocalBackend
+from lib.errors import LakeLensError
+from lib.paths import human_bytes
+
+st.set_page_config(page_title="LakeLens", page_icon=":material/water:", layout="wide")
+
+PAGES = {
+    "lake": (
+        "pages/lake.py",
+        "Lake",
+        ":material/folder_open:",
+        "Browse objects and the catalog, preview files, ingest a file as a table.",
+    ),
+    "sql": (
+        "pages/sql.py",
+        "SQL",
+        ":material/terminal:",
+        "Write Athena SQL, see results, chart them and share the link.",
+    ),
+    "sentiment": (
+        "pages/sentiment.py",
+        "Sentiment",
+        ":material/sentiment_satisfied:",
+        "Sentiment per category, review lengths and pre-training bias.",
+    ),
+    "automl": (
+        "pages/automl.py",
+        "AutoML",
+        ":material/model_training:",
+        "Train and compare sentiment classifiers; read Autopilot jobs.",
+    ),
+}
+
+
+def ensure_lake() -> None:
+    """On first start with an empty local lake, build the demo lake (once, even with several sessions)."""
+    settings = data.settings()
+    backend = data.backend(settings)
+    if not isinstance(backend, LocalBackend):
+        data.check()
+        return
+    if backend.root.exists():
+        data.check()
+    if demo.exists(backend) or not demo.lake_is_empty(backend.root):
+        return
+    with data.demo_lock(settings.identity()):
+        if demo.exists(backend):
+            return
+        notice = st.empty()
+        with notice.container():
+            st.info(f"First start: building the demo lake with {settings.demo_rows:,} reviews in {backend.root}.")
+            bar = st.progress(0.0, text="Preparing")
+            demo.build(backend, settings.demo_rows, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+        notice.empty()
+        data.clear()
+
+
+def home() -> None:
+    st.title("LakeLens")
+    st.caption("Explore the review lake: what is in it, what it says, and whether it is fit to train on.")
+    with friendly_errors(stop=True):
+        info = data.info()
+        summary = data.summary()
+        databases = data.databases()
+    objects = f"{summary.objects:,}{'+' if summary.objects_capped else ''}"
+    metric_row(
+        [
+            ("Databases", f"{summary.databases:,}", "Databases in the catalog"),
+            ("Tables", f"{summary.tables:,}", "Tables registered in the catalog"),
+            ("Objects", objects, "Files in the lake, LakeLens's own records included"),
+            ("Size", human_bytes(summary.bytes), "Bytes in those files"),
+        ]
+    )
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        st.subheader("Tables")
+        rows = []
+        for database in databases:
+            with friendly_errors():
+                for table in data.tables(database.name):
+                    rows.append(
+                        {
+                            "table": table.qualified_name,
+                            "format": table.format,
+                            "columns": len(table.all_columns),
+                            "partitioned by": ", ".join(c.name for c in table.partition_keys) or "",
+                            "description": table.description,
+                        }
+                    )
+        if rows:
+            st.dataframe(rows, hide_index=True, width="stretch")
+        else:
+            st.caption("No tables are registered yet. Ingest a file on the Lake page to create one.")
+    with right:
+        st.subheader("Backend")
+        for label, value in backend_lines(info):
+            st.markdown(f"**{label}:** `{value}`")
+    st.subheader("Pages")
+    columns = st.columns(len(PAGES))
+    for column, (path, title, icon, blurb) in zip(columns, PAGES.values(), strict=True):
+        with column.container(border=True):
+            st.page_link(path, label=title, icon=icon)
+            st.caption(blurb)
+
+
+def main() -> None:
+    try:
+        data.settings()
+    except LakeLensError as exc:
+        st.error(str(exc), icon=":material/settings:")
+        st.stop()
+    with friendly_errors(stop=True):
+        ensure_lake()
+        sidebar_badge(data.info())
+    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    pages += [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,135 @@
+"""The one module in ``lib`` that imports Streamlit: cached data access for the pages.
+
+Backends (clients, DuckDB connections) are resources: one per distinct settings, shared by every session.
+Listings and query results are data: cached with a TTL, keyed by the settings' identity and every argument, so
+two lakes or two backends never share a cached answer. Pages call these functions, never the backend's
+listing methods directly, so a rerun of a page costs nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from lib.backends import make_backend
+from lib.backends.base import Backend, BackendInfo, DatabaseInfo, LakeSummary, ObjectInfo, ObjectPage, QueryResult
+from lib.catalog import TableDef
+from lib.settings import Settings, load_settings
+
+
+def settings() -> Settings:
+    """Settings as they are now (cheap: environment plus one small TOML file)."""
+    return load_settings()
+
+
+def settings_key(current: Settings) -> str:
+    """Every setting's value (never a credential: there are none in Settings) as a cache key."""
+    return repr(current)
+
+
+@st.cache_resource(show_spinner=False)
+def _backend(key: str, _settings: Settings) -> Backend:
+    return make_backend(_settings)
+
+
+def backend(current: Settings | None = None) -> Backend:
+    current = current or settings()
+    return _backend(settings_key(current), current)
+
+
+@st.cache_resource(show_spinner=False)
+def demo_lock(key: str) -> threading.Lock:
+    """One lock per lake, so two sessions starting at once build the demo lake once."""
+    return threading.Lock()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _check(key: str) -> bool:
+    backend().check()
+    return True
+
+
+def check() -> None:
+    """Raise :class:`BackendUnavailable` if the lake cannot be reached; a success is remembered for a minute."""
+    _check(settings_key(settings()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _info(key: str) -> BackendInfo:
+    return backend().info()
+
+
+def info() -> BackendInfo:
+    return _info(settings_key(settings()))
+
+
+@st.cache_data(ttl=600, show_spinner="Counting the lake…")
+def _summary(key: str) -> LakeSummary:
+    return backend().summary()
+
+
+def summary() -> LakeSummary:
+    return _summary(settings_key(settings()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _databases(key: str) -> list[DatabaseInfo]:
+    return backend().list_databases()
+
+
+def databases() -> list[DatabaseInfo]:
+    return _databases(settings_key(settings()))
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _tables(key: str, database: str) -> list[TableDef]:
+    return backend().list_tables(database)
+
+
+def tables(database: str) -> list[TableDef]:
+    return _tables(settings_key(settings()), database)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _table(key: str, database: str, table: str) -> TableDef:
+    return backend().get_table(database, table)
+
+
+def table(database: str, name: str) -> TableDef:
+    return _table(settings_key(settings()), database, name)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _objects(key: str, prefix: str, token: str | None, page_size: int) -> ObjectPage:
+    return backend().list_objects(prefix, token=token, page_size=page_size)
+
+
+def objects(prefix: str, token: str | None = None, page_size: int = 1000) -> ObjectPage:
+    return _objects(settings_key(settings()), prefix, token, page_size)
+
+
+@st.cache_data(ttl=120, show_spinner=False)
+def _stat(key: str, object_key: str) -> ObjectInfo:
+    return backend().stat(object_key)
+
+
+def stat(object_key: str) -> ObjectInfo:
+    return _stat(settings_key(settings()), object_key)
+
+
+@st.cache_data(ttl=600, show_spinner=False, max_entries=200)
+def _query(key: str, sql: str, max_rows: int, database: str) -> QueryResult:
+    return backend().run_query(sql, max_rows=max_rows, database=database)
+
+
+def query(sql: str, max_rows: int | None = None, database: str | None = None) -> QueryResult:
+    """A query result, cached: the same SQL on the same lake within the TTL costs no second scan."""
+    current = settings()
+    return _query(settings_key(current), sql, max_rows or current.max_rows, database or current.database)
+
+
+def clear() -> None:
+    """Forget cached listings and results, e.g. after an ingest changed the lake."""
+    for function in (_info, _summary, _databases, _tables, _table, _objects, _stat, _query):
+        function.clear()

@@ -1,0 +1,59 @@
+"""Shared fixtures: small lakes built in temporary folders.
+
+The demo lake at 2,000 reviews is big enough for every category to appear and small enough to build in well
+under a second; tests that change a lake get their own copy, tests that only read share one per session.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from lib import demo
+from lib.backends.local import LocalBackend
+from lib.settings import Settings, load_settings
+
+DEMO_ROWS = 2_000
+
+
+def local_settings(root: Path, **env: str) -> Settings:
+    return load_settings({"LAKELENS_LAKE_ROOT": str(root), **env}, secrets_path="/nonexistent/secrets.toml")
+
+
+@pytest.fixture(scope="session")
+def demo_lake_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("demo") / "lake"
+    demo.build(LocalBackend(local_settings(root)), DEMO_ROWS)
+    return root
+
+
+@pytest.fixture(scope="session")
+def demo_backend(demo_lake_dir: Path) -> Iterator[LocalBackend]:
+    """A read-only demo lake shared by the session. Do not write to it: use ``fresh_backend``."""
+    backend = LocalBackend(local_settings(demo_lake_dir))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def fresh_backend(demo_lake_dir: Path, tmp_path: Path) -> Iterator[LocalBackend]:
+    """A private copy of the demo lake that a test may change."""
+    root = tmp_path / "lake"
+    shutil.copytree(demo_lake_dir, root)
+    backend = LocalBackend(local_settings(root))
+    yield backend
+    backend.close()
+
+
+def lake_checksums(root: Path) -> dict[str, str]:
+    """sha256 of every file under ``root``: compare before and after to prove nothing changed."""
+    import hashlib
+
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
