@@ -213,11 +213,17 @@ COLUMN_COMMENTS = {
 }
 
 
-def generate(rows: int, seed: int = SEED) -> pa.Table:
-    """``rows`` synthetic reviews as an Arrow table (curated types)."""
+CHUNK_ROWS = 1_000_000
+
+
+def generate(rows: int, seed: int = SEED, first_review: int = 0) -> pa.Table:
+    """``rows`` synthetic reviews as an Arrow table (curated types).
+
+    ``first_review`` numbers the reviews of a later chunk so that review ids stay unique across chunks.
+    """
     if rows <= 0:
         raise LakeLensError("The demo lake needs at least one review; pass --rows 1 or more.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, first_review])
     names = [c[0] for c in CATEGORIES]
     weights = np.array([c[1] for c in CATEGORIES])
     shifts = np.array([c[2] for c in CATEGORIES])
@@ -252,7 +258,7 @@ def generate(rows: int, seed: int = SEED) -> pa.Table:
     total_votes = np.minimum(rng.geometric(0.55, size=rows) - 1 + (rating <= 2) * rng.poisson(1.5, size=rows), 500)
     helpful = np.floor(total_votes * rng.beta(4, 2, size=rows)).astype(np.int32)
     verified = rng.random(rows) < 0.82
-    review_number = rng.permutation(rows).astype(np.int64) * 104_729 + 1_000_003
+    review_number = (first_review + rng.permutation(rows).astype(np.int64)) * 104_729 + 1_000_003
     review_id = np.char.add("R", np.char.zfill(np.char.mod("%X", review_number), 13))
 
     return pa.table(
@@ -336,28 +342,39 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
     root.mkdir(parents=True, exist_ok=True)
     scratch = root / f".lakelens-tmp-demo-{uuid.uuid4().hex[:8]}"
     try:
-        report(0.02, f"Generating {rows:,} reviews")
-        table = generate(rows, seed)
-        report(0.45, "Writing the raw zone (TSV, one file per category)")
         raw_dir = scratch / RAW_PREFIX
-        raw_dir.mkdir(parents=True)
-        raw = _raw_table(table)
-        categories = raw["product_category"].to_numpy(zero_copy_only=False)
-        names = sorted(set(categories.tolist()))
-        for index, name in enumerate(names):
-            part = raw.filter(pa.array(categories == name))
-            options = pacsv.WriteOptions(delimiter="\t", quoting_style="none")
-            pacsv.write_csv(part, raw_dir / f"amazon_reviews_us_{name}_v1_00.tsv", write_options=options)
-            report(0.45 + 0.25 * (index + 1) / len(names), f"Raw zone: {name}")
-        report(0.72, "Writing the curated zone (Parquet, partitioned by product_category)")
         curated_dir = scratch / CURATED_PREFIX
+        raw_dir.mkdir(parents=True)
         curated_columns = [c.name for c in CURATED_COLUMNS]
-        for index, name in enumerate(names):
-            part = table.filter(pa.array(categories == name)).select(curated_columns)
-            folder = curated_dir / f"product_category={name}"
-            folder.mkdir(parents=True)
-            pq.write_table(part, folder / "part-0.parquet", row_group_size=128_000, compression="snappy")
-            report(0.72 + 0.23 * (index + 1) / len(names), f"Curated zone: {name}")
+        raw_writers: dict[str, pacsv.CSVWriter] = {}
+        chunks = list(range(0, rows, CHUNK_ROWS))
+        try:
+            for number, start in enumerate(chunks):
+                size = min(CHUNK_ROWS, rows - start)
+                share = 1 / len(chunks)
+                done = number * share
+                report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
+                table = generate(size, seed, first_review=start)
+                raw = _raw_table(table)
+                categories = table["product_category"].to_numpy(zero_copy_only=False)
+                report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
+                for name in sorted(set(categories.tolist())):
+                    mask = pa.array(categories == name)
+                    if name not in raw_writers:
+                        options = pacsv.WriteOptions(delimiter="\t", quoting_style="none")
+                        path = raw_dir / f"amazon_reviews_us_{name}_v1_00.tsv"
+                        raw_writers[name] = pacsv.CSVWriter(path, raw.schema, write_options=options)
+                    raw_writers[name].write_table(raw.filter(mask))
+                    folder = curated_dir / f"product_category={name}"
+                    folder.mkdir(parents=True, exist_ok=True)
+                    part = table.filter(mask).select(curated_columns)
+                    pq.write_table(
+                        part, folder / f"part-{number}.parquet", row_group_size=128_000, compression="snappy"
+                    )
+                report(done + share, f"{start + size:,} reviews written")
+        finally:
+            for writer in raw_writers.values():
+                writer.close()
         for prefix in (RAW_PREFIX, CURATED_PREFIX):
             target = root / prefix
             if target.exists():
