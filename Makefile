@@ -39,5 +39,8 @@ unit: $(VENV)/.dev-installed
 test: lint typecheck
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m lib bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

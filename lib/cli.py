@@ -113,7 +113,21 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, help="rows to print (default: the LAKELENS_MAX_ROWS setting)")
     query.add_argument("--root", help="query this local lake folder instead of the configured backend")
     query.set_defaults(func=cmd_query)
+    bench = sub.add_parser(
+        "bench",
+        help="measure every page's data path against pandas, SQLite and raw DuckDB",
+        add_help=False,
+        description="See `python -m lib bench --help`.",
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    bench.set_defaults(func=cmd_bench)
     return parser
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from lib import bench
+
+    return bench.main(list(args.bench_args))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,552 @@
+"""``python -m lib bench``: every page's data path, from 100k to 10M reviews, against what users do otherwise.
+
+Each measurement runs in a fresh process (``python -m lib.bench worker ...``) so "cold" really is cold: no
+DuckDB connection, no parsed Parquet footers, no cached result. The worker times the first call (cold), then
+the same call again through the same path the page uses (warm: the page's cache), and reports its peak RSS.
+
+Comparisons run on the same files, the same machine, in the same run:
+
+* ``pandas``  — the notebook way: read the columns into pandas, then aggregate;
+* ``sqlite``  — SQLite running the same aggregates over a copy of the table, as a Datasette user would
+  (the load into SQLite is done once and not timed);
+* ``duckdb``  — hand-written DuckDB SQL straight over the Parquet files: the floor for LakeLens's layers.
+
+Lakes are cached in ``bench-lakes/<rows>/`` between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SIZES = (100_000, 1_000_000, 10_000_000)
+LISTING_OBJECTS = 50_000
+PARTITIONS = 1_000
+
+
+@dataclass
+class Measurement:
+    name: str
+    rows: int
+    cold_s: float | None = None
+    warm_s: float | None = None
+    peak_rss_mb: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM). Not ru_maxrss: that one is inherited from the parent across fork+exec."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _current_rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# -- the data each page needs -----------------------------------------------------------------------------------
+
+
+def _settings(lake: Path) -> Any:
+    from lib.settings import load_settings
+
+    return load_settings({"LAKELENS_LAKE_ROOT": str(lake), "LAKELENS_BACKEND": "local"}, secrets_path="/nonexistent")
+
+
+def _use_lake(lake: Path) -> None:
+    """Point lib.data (the pages' cached access) at this lake."""
+    os.environ["LAKELENS_LAKE_ROOT"] = str(lake)
+    os.environ["LAKELENS_BACKEND"] = "local"
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+
+
+def sentiment_page(lake: Path) -> Callable[[], dict[str, Any]]:
+    """Every chart and the bias table of the Sentiment page, through lib.data (the page's cached path)."""
+    _use_lake(lake)
+    import importlib
+
+    page_data = importlib.import_module("lib.sentiment").page_data
+
+    def run() -> dict[str, Any]:
+        result: dict[str, Any] = page_data("demo.reviews")
+        return result
+
+    return run
+
+
+# Hand-written equivalents of the Sentiment page's aggregates, for the three baselines. The same numbers:
+# reviews by category x rating, words-per-review histogram by rating, monthly counts by rating.
+_WORDS = "(length(review_body) - length(replace(review_body, ' ', '')) + 1)"
+HAND_SQL = {
+    "by_category_rating": "SELECT product_category, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
+    "words_histogram": f"SELECT star_rating, CAST(floor(log2({_WORDS})) AS INTEGER) AS bin, count(*) AS n FROM reviews GROUP BY 1, 2",
+    "monthly": "SELECT strftime(review_date, '%Y-%m') AS month, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
+}
+SQLITE_SQL = {
+    "by_category_rating": HAND_SQL["by_category_rating"],
+    "words_histogram": f"SELECT star_rating, CAST(log2({_WORDS}) AS INTEGER) AS bin, count(*) AS n FROM reviews GROUP BY 1, 2",
+    "monthly": "SELECT substr(review_date, 1, 7) AS month, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
+}
+
+
+def duckdb_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
+    import duckdb
+
+    files = str(lake / "curated" / "reviews" / "*" / "*.parquet")
+
+    def run() -> dict[str, Any]:
+        con = duckdb.connect()
+        con.execute(f"CREATE VIEW reviews AS SELECT * FROM read_parquet('{files}', hive_partitioning = true)")
+        out = {name: con.execute(sql).fetchall() for name, sql in HAND_SQL.items()}
+        con.close()
+        return {"groups": sum(len(v) for v in out.values())}
+
+    return run
+
+
+def pandas_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
+    import numpy as np
+    import pandas as pd
+
+    folder = lake / "curated" / "reviews"
+
+    def run() -> dict[str, Any]:
+        frame = pd.read_parquet(folder, columns=["product_category", "star_rating", "review_body", "review_date"])
+        by_category = frame.groupby(["product_category", "star_rating"], observed=True).size()
+        words = frame["review_body"].str.count(" ") + 1
+        histogram = frame.groupby([frame["star_rating"], np.floor(np.log2(words))]).size()
+        monthly = frame.groupby([pd.to_datetime(frame["review_date"]).dt.to_period("M"), "star_rating"]).size()
+        return {"groups": len(by_category) + len(histogram) + len(monthly)}
+
+    return run
+
+
+def sqlite_path(lake: Path) -> Path:
+    return lake.parent / "reviews.sqlite"
+
+
+def build_sqlite(lake: Path) -> Path:
+    """Load the curated table into SQLite once (not timed), as `sqlite-utils insert` would for Datasette."""
+    import pyarrow.dataset as ds
+
+    path = sqlite_path(lake)
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    con.execute("CREATE TABLE reviews (product_category TEXT, star_rating INTEGER, review_body TEXT, review_date TEXT)")
+    dataset = ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive")
+    columns = ["product_category", "star_rating", "review_body", "review_date"]
+    for batch in dataset.to_batches(columns=columns, batch_size=200_000):
+        rows = zip(*(batch.column(c).to_pylist() for c in columns), strict=True)
+        con.executemany("INSERT INTO reviews VALUES (?, ?, ?, ?)", ((a, b, c, str(d)) for a, b, c, d in rows))
+    con.commit()
+    con.close()
+    tmp.rename(path)
+    return path
+
+
+def sqlite_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
+    path = sqlite_path(lake)
+
+    def run() -> dict[str, Any]:
+        con = sqlite3.connect(path)
+        con.create_function("log2", 1, lambda x: __import__("math").log2(x) if x and x > 0 else None)
+        out = {name: con.execute(sql).fetchall() for name, sql in SQLITE_SQL.items()}
+        con.close()
+        return {"groups": sum(len(v) for v in out.values())}
+
+    return run
+
+
+def sql_typical(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    from lib import data
+
+    sql = (
+        "SELECT product_category, count(*) AS reviews, avg(star_rating) AS avg_rating "
+        "FROM demo.reviews WHERE review_date >= DATE '2014-01-01' GROUP BY 1 ORDER BY 2 DESC"
+    )
+
+    def run() -> dict[str, Any]:
+        result = data.query(sql)
+        return {"rows_to_page": len(result.frame)}
+
+    return run
+
+
+def sql_million(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    from lib import data
+
+    sql = "SELECT review_id, product_category, star_rating, review_headline FROM demo.reviews LIMIT 1000000"
+    baseline = _current_rss_mb()
+
+    def run() -> dict[str, Any]:
+        result = data.query(sql)
+        return {
+            "rows_to_page": len(result.frame),
+            "rows_in_result": result.stats.total_rows,
+            "rss_growth_mb": round(_peak_rss_mb() - baseline, 1),
+        }
+
+    return run
+
+
+def sql_million_download(lake: Path) -> Callable[[], dict[str, Any]]:
+    from lib.backends.local import LocalBackend
+
+    backend = LocalBackend(_settings(lake))
+    sql = "SELECT review_id, product_category, star_rating, review_headline FROM demo.reviews LIMIT 1000000"
+    out = lake.parent / "download.csv"
+    baseline = _current_rss_mb()
+
+    def run() -> dict[str, Any]:
+        rows = backend.export(sql, out, "csv")
+        size = out.stat().st_size
+        out.unlink()
+        return {"rows_written": rows, "bytes_written": size, "rss_growth_mb": round(_peak_rss_mb() - baseline, 1)}
+
+    return run
+
+
+def listing(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    from lib import data
+
+    def run() -> dict[str, Any]:
+        page = data.objects("bench/many/")
+        return {"entries": len(page.objects) + len(page.folders), "has_next_page": page.next_token is not None}
+
+    return run
+
+
+def describe_partitions(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    from lib import data
+
+    def run() -> dict[str, Any]:
+        table = data.table("bench", "partitioned")
+        page = data.backend().list_partitions("bench", "partitioned", page_size=100)
+        return {"columns": len(table.all_columns), "partitions_first_page": len(page.partitions)}
+
+    return run
+
+
+def automl_page(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    import importlib
+
+    render = importlib.import_module("lib.automl.bench_hook").render_finished_job_data
+
+    def run() -> dict[str, Any]:
+        result: dict[str, Any] = render(lake)
+        return result
+
+    return run
+
+
+MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
+    "sentiment_page": sentiment_page,
+    "sentiment_duckdb_hand": duckdb_baseline,
+    "sentiment_pandas_notebook": pandas_baseline,
+    "sentiment_sqlite": sqlite_baseline,
+    "sql_typical": sql_typical,
+    "sql_1m_rows": sql_million,
+    "sql_1m_download": sql_million_download,
+    "list_50k_first_page": listing,
+    "describe_1000_partitions": describe_partitions,
+    "automl_finished_job": automl_page,
+}
+NO_WARM = {"sentiment_duckdb_hand", "sentiment_pandas_notebook", "sentiment_sqlite", "sql_1m_download"}
+
+
+def worker(name: str, lake: Path, rows: int) -> Measurement:
+    """Run one measurement in this (fresh) process."""
+    measurement = Measurement(name, rows)
+    try:
+        run = MEASUREMENTS[name](lake)
+        started = time.perf_counter()
+        measurement.extra = run()
+        measurement.cold_s = time.perf_counter() - started
+        if name not in NO_WARM:
+            started = time.perf_counter()
+            run()
+            measurement.warm_s = time.perf_counter() - started
+    except Exception as exc:
+        measurement.error = f"{type(exc).__name__}: {exc}"
+    measurement.peak_rss_mb = round(_peak_rss_mb(), 1)
+    return measurement
+
+
+# -- preparing lakes ------------------------------------------------------------------------------------------------
+
+
+def prepare_lake(base: Path, rows: int, log: Callable[[str], None]) -> Path:
+    from lib import demo
+    from lib.backends.local import LocalBackend
+    from lib.catalog import LAKE_SCHEME, Column, Partition, parquet_table
+
+    folder = base / str(rows)
+    lake = folder / "lake"
+    backend = LocalBackend(_settings(lake))
+    marker = folder / "ready.json"
+    if not marker.exists():
+        log(f"building a demo lake with {rows:,} reviews in {lake}")
+        demo.build(backend, rows)
+        many = lake / "bench" / "many"
+        many.mkdir(parents=True, exist_ok=True)
+        for index in range(LISTING_OBJECTS):
+            (many / f"object-{index:06d}.json").write_bytes(b"{}")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        parts = []
+        for index in range(PARTITIONS):
+            day = f"d{index:04d}"
+            target = lake / "bench" / "partitioned" / f"day={day}"
+            target.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.table({"id": [index], "value": [float(index)]}), target / "part-0.parquet")
+            parts.append(Partition((day,), f"{LAKE_SCHEME}bench/partitioned/day={day}/"))
+        backend.register_table(
+            parquet_table(
+                "bench", "partitioned", [Column("id", "bigint"), Column("value", "double")],
+                LAKE_SCHEME + "bench/partitioned/", partition_keys=[Column("day", "string")],
+            ),
+            partitions=parts,
+            replace=True,
+        )  # fmt: skip
+        log("loading the table into SQLite for the Datasette-style baseline (not timed)")
+        build_sqlite(lake)
+        marker.write_text(json.dumps({"rows": rows}))
+    backend.close()
+    return lake
+
+
+def run_in_fresh_process(name: str, lake: Path, rows: int, timeout_s: int) -> Measurement:
+    command = [sys.executable, "-m", "lib.bench", "worker", name, str(lake), str(rows)]
+    try:
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return Measurement(name, rows, error=f"did not finish within {timeout_s} s")
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return Measurement(name, rows, error=f"worker failed: {tail}")
+    return Measurement(**json.loads(lines[-1]))
+
+
+# -- report -----------------------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB RAM, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _fmt_s(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def ratios(results: list[Measurement]) -> dict[int, dict[str, float]]:
+    out: dict[int, dict[str, float]] = {}
+    for rows in sorted({m.rows for m in results}):
+        at = {m.name: m for m in results if m.rows == rows and m.cold_s}
+        page = at.get("sentiment_page")
+        if not page or not page.cold_s:
+            continue
+        out[rows] = {
+            f"{other} / LakeLens": round(at[other].cold_s / page.cold_s, 2)  # type: ignore[operator]
+            for other in ("sentiment_pandas_notebook", "sentiment_sqlite", "sentiment_duckdb_hand")
+            if other in at
+        }
+    return out
+
+
+def write_report(results: list[Measurement], out: Path, notes: str = "") -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": machine(),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "results": [asdict(m) for m in results],
+        "ratios": ratios(results),
+    }
+    out.with_suffix(".json").write_text(json.dumps(payload, indent=2))
+    svg = out.with_suffix(".svg")
+    svg.write_text(loglog_svg(results))
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured by `make bench` (`python -m lib bench`) on {payload['machine']}, {payload['when']}.",
+        "Each cell is one fresh process: **cold** is the first call (no connection, no cache), **warm** the same call",
+        "again through the page's cache. Peak RSS is the whole process's.",
+        "",
+        "| measurement | reviews | cold | warm | peak RSS | details |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for m in results:
+        detail = m.error or ", ".join(f"{k}={v}" for k, v in m.extra.items())
+        lines.append(
+            f"| {m.name} | {m.rows:,} | {_fmt_s(m.cold_s)} | {_fmt_s(m.warm_s)} | {m.peak_rss_mb or '–'} MB | {detail} |"
+        )
+    lines += ["", "## Ratios (cold time of the alternative ÷ cold time of LakeLens's Sentiment page data)", ""]
+    ratio_table = ratios(results)
+    for rows, values in ratio_table.items():
+        lines.append(f"- {rows:,} reviews: " + ", ".join(f"{k} = {v}×" for k, v in values.items()))
+    lines += ["", f"![time against rows, log-log]({svg.name})", ""]
+    if notes:
+        lines += ["## What moved the numbers", "", notes.strip(), ""]
+    out.write_text("\n".join(lines))
+
+
+def loglog_svg(results: list[Measurement]) -> str:
+    """A small log-log chart of cold time against rows, one line per measurement; no plotting dependency."""
+    import math
+
+    series: dict[str, list[tuple[int, float]]] = {}
+    for m in results:
+        if m.cold_s:
+            series.setdefault(m.name, []).append((m.rows, m.cold_s))
+    width, height, pad = 760, 420, 60
+    xs = [r for points in series.values() for r, _ in points] or [1, 10]
+    ys = [t for points in series.values() for _, t in points] or [0.01, 1]
+    x0, x1 = math.log10(min(xs)) - 0.1, math.log10(max(xs)) + 0.1
+    y0, y1 = math.log10(min(ys)) - 0.2, math.log10(max(ys)) + 0.2
+
+    def px(rows: float, seconds: float) -> tuple[float, float]:
+        x = pad + (math.log10(rows) - x0) / max(x1 - x0, 1e-9) * (width - 2 * pad - 170)
+        y = height - pad - (math.log10(seconds) - y0) / max(y1 - y0, 1e-9) * (height - 2 * pad)
+        return x, y
+
+    colours = [
+        "#2563eb",
+        "#dc2626",
+        "#16a34a",
+        "#9333ea",
+        "#ea580c",
+        "#0891b2",
+        "#4b5563",
+        "#be185d",
+        "#65a30d",
+        "#a16207",
+    ]
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
+    parts.append(f'<text x="{pad}" y="20" font-size="14">Cold time against reviews (log-log)</text>')
+    for exponent in range(math.floor(y0), math.ceil(y1) + 1):
+        _, y = px(10**x0, 10**exponent)
+        if pad <= y <= height - pad:
+            parts.append(f'<line x1="{pad}" x2="{width - pad - 170}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e7eb"/>')
+            parts.append(f'<text x="{pad - 6}" y="{y + 4:.1f}" text-anchor="end">{_fmt_s(10**exponent)}</text>')
+    for rows in sorted(set(xs)):
+        x, _ = px(rows, 10**y0)
+        parts.append(f'<text x="{x:.1f}" y="{height - pad + 16}" text-anchor="middle">{rows:,}</text>')
+    parts.append(f'<text x="{(width - 170) / 2:.0f}" y="{height - 18}" text-anchor="middle">reviews</text>')
+    for index, (name, points) in enumerate(sorted(series.items())):
+        colour = colours[index % len(colours)]
+        coords = [px(r, t) for r, t in sorted(points)]
+        path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}"/>' for x, y in coords]
+        ly = pad + index * 16
+        parts.append(f'<rect x="{width - pad - 160}" y="{ly - 8}" width="10" height="10" fill="{colour}"/>')
+        parts.append(f'<text x="{width - pad - 145}" y="{ly + 1}">{name}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lib bench", description=__doc__.split("\n\n")[0] if __doc__ else None
+    )
+    parser.add_argument(
+        "--sizes", default=",".join(str(s) for s in DEFAULT_SIZES), help="comma-separated review counts"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smallest size only, for CI: checks the benchmark still runs"
+    )
+    parser.add_argument("--lakes", default=str(ROOT / "bench-lakes"), help="where lakes are built and cached")
+    parser.add_argument(
+        "--out", default=str(ROOT / "docs" / "benchmarks.md"), help="report path (.md; .json and .svg beside it)"
+    )
+    parser.add_argument("--only", help="comma-separated measurement names")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds one measurement may take")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        print("error: --sizes takes whole numbers separated by commas, e.g. 100000,1000000", file=sys.stderr)
+        return 2
+    if args.quick:
+        sizes = [min(sizes)]
+    names = list(MEASUREMENTS) if not args.only else [n.strip() for n in args.only.split(",")]
+    unknown = [n for n in names if n not in MEASUREMENTS]
+    if unknown:
+        print(
+            f"error: unknown measurement(s) {', '.join(unknown)}; choose from {', '.join(MEASUREMENTS)}",
+            file=sys.stderr,
+        )
+        return 2
+    base = Path(args.lakes)
+    results: list[Measurement] = []
+    for rows in sizes:
+
+        def log(message: str, rows: int = rows) -> None:
+            print(f"[{rows:,}] {message}", file=sys.stderr)
+
+        lake = prepare_lake(base, rows, log)
+        for name in names:
+            measurement = run_in_fresh_process(name, lake, rows, args.timeout)
+            results.append(measurement)
+            status = (
+                measurement.error
+                or f"cold {_fmt_s(measurement.cold_s)}, warm {_fmt_s(measurement.warm_s)}, {measurement.peak_rss_mb} MB"
+            )
+            print(f"[{rows:,}] {name}: {status}", file=sys.stderr)
+    notes_file = Path(args.out).with_name("benchmarks-notes.md")
+    write_report(results, Path(args.out), notes_file.read_text() if notes_file.exists() else "")
+    print(f"wrote {args.out}", file=sys.stderr)
+    failed = [m for m in results if m.error and m.name != "sentiment_pandas_notebook"]
+    return 1 if args.quick and failed else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "worker":
+        result = worker(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))
+        print(json.dumps(asdict(result)))
+        sys.exit(0)
+    sys.exit(main(sys.argv[1:]))
