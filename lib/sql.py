@@ -117,6 +117,9 @@ _WRITE_COMMANDS = {
 }
 
 
+_TABLE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,254}")
+
+
 @dataclass(frozen=True)
 class TableRef:
     database: str
@@ -139,16 +142,93 @@ class Statement:
 
 
 def _parse_error(exc: ParseError, sql: str) -> SqlError:
+    """sqlglot's parse error as one sentence an analyst can act on, with the line and column."""
     first = exc.errors[0] if exc.errors else {}
     line, column = first.get("line"), first.get("col")
     description = str(first.get("description") or exc).split(". Line")[0]
     description = re.sub(r"<Token token_type: TokenType\.(\w+), text: ([^,]*),.*?>", r"'\2'", description)
-    if "SENTINEL" in description:
-        description = "the statement ends too early"
     highlight = first.get("highlight")
+    missing = re.search(r"Required keyword: '(\w+)' missing for <class '[\w.]*\.(\w+)'>", description)
+    if "SENTINEL" in description or (missing and highlight and sql.rstrip().rstrip(";").endswith(str(highlight))):
+        description = "the statement ends too early; something is missing at the end"
+    elif missing:
+        description = f"the {_CLAUSE_NAMES.get(missing.group(2), missing.group(2).upper())} is incomplete"
+    elif description.startswith("Invalid expression / Unexpected token"):
+        description = "this word or symbol is not expected here"
+    elif description.startswith("Expecting )"):
+        description = "a closing parenthesis ')' is missing"
     near = f" near {highlight!r}" if highlight else ""
     where = f" at line {line}, column {column}" if line is not None else ""
     return SqlError(f"Syntax error{where}{near}: {description}.", line=line, column=column)
+
+
+_CLAUSE_NAMES = {
+    "Where": "WHERE clause",
+    "Order": "ORDER BY clause",
+    "Group": "GROUP BY clause",
+    "Having": "HAVING clause",
+    "Join": "JOIN",
+    "EQ": "comparison '='",
+    "NEQ": "comparison '<>'",
+    "GT": "comparison '>'",
+    "LT": "comparison '<'",
+    "GTE": "comparison '>='",
+    "LTE": "comparison '<='",
+    "And": "AND condition",
+    "Or": "OR condition",
+    "Add": "'+' expression",
+    "Sub": "'-' expression",
+    "Mul": "'*' expression",
+    "Div": "'/' expression",
+    "Limit": "LIMIT clause",
+    "Cast": "CAST",
+    "In": "IN list",
+    "Between": "BETWEEN",
+    "Like": "LIKE",
+}
+
+
+def _token_error(exc: Exception, sql: str) -> SqlError:
+    """A tokenizer error (usually an unclosed quote or comment) with the line and column where it starts."""
+    start = _unclosed_at(sql)
+    if start is None:
+        return SqlError("Syntax error: a quote or comment is not closed.")
+    line = sql.count("\n", 0, start) + 1
+    column = start - (sql.rfind("\n", 0, start) + 1) + 1
+    opener = sql[start : start + 2] if sql.startswith("/*", start) else sql[start]
+    what = "a comment '/*' is not closed" if opener == "/*" else f"the quote {opener} is not closed"
+    return SqlError(f"Syntax error at line {line}, column {column}: {what}.", line=line, column=column)
+
+
+def _unclosed_at(sql: str) -> int | None:
+    """Offset of the quote or block comment that never closes (only used to point at a tokenizer error)."""
+    index = 0
+    while index < len(sql):
+        char = sql[index]
+        if sql.startswith("--", index):
+            newline = sql.find("\n", index)
+            index = len(sql) if newline < 0 else newline + 1
+            continue
+        if sql.startswith("/*", index):
+            close = sql.find("*/", index + 2)
+            if close < 0:
+                return index
+            index = close + 2
+            continue
+        if char in ("'", '"', "`"):
+            cursor = index + 1
+            while True:
+                close = sql.find(char, cursor)
+                if close < 0:
+                    return index
+                if sql.startswith(char * 2, close):
+                    cursor = close + 2
+                    continue
+                break
+            index = close + 1
+            continue
+        index += 1
+    return None
 
 
 def _function_name(node: exp.Func) -> str:
@@ -201,6 +281,11 @@ def table_refs(tree: exp.Expression, default_database: str) -> list[TableRef]:
             continue
         if catalog and catalog.lower() != DEFAULT_CATALOG:
             raise SqlRefused(f"Catalog {catalog!r} is not available: LakeLens queries the {DEFAULT_CATALOG} catalog.")
+        for part in (database, name):
+            if part and not _TABLE_NAME.fullmatch(part):
+                raise SqlRefused(
+                    f"{part!r} is not a table name: LakeLens reads catalog tables (database.table), not files or paths."
+                )
         ref = TableRef((database or default_database).lower(), name.lower())
         if ref not in refs:
             refs.append(ref)
@@ -222,7 +307,7 @@ def check(sql: str, *, allow_writes: bool = False, default_database: str = "demo
     except ParseError as exc:
         raise _parse_error(exc, sql) from None
     except sqlglot.errors.TokenError as exc:
-        raise SqlError(f"Syntax error: {exc}.") from None
+        raise _token_error(exc, sql) from None
     if len(trees) != 1:
         raise SqlRefused(f"Run one statement at a time; this SQL has {len(trees)} statements.")
     tree: exp.Expression = trees[0]  # type: ignore[assignment]
@@ -243,7 +328,7 @@ def _strip_comments(sql: str) -> str:
 
 def _classify(sql: str, tree: exp.Expression, *, allow_writes: bool, default_database: str) -> Statement:
     if isinstance(tree, exp.Command):
-        keyword = str(tree.this).upper()
+        keyword = (str(tree.this).upper().split() or [""])[0]
         expression = tree.expression
         if isinstance(expression, exp.Expression):
             rest = expression.name if isinstance(expression, exp.Literal) else expression.sql()
@@ -325,10 +410,92 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
         node.set("this", exp.to_identifier(table, quoted=True))
         if not node.alias:
             node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
+    tree = tree.transform(_athena_functions)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
         raise SqlError(f"This Athena SQL cannot be run by the local engine: {exc}.") from None
+
+
+def _athena_functions(node: exp.Expression) -> exp.Expression:
+    """Athena functions sqlglot passes through untranslated, rewritten for DuckDB."""
+    if not isinstance(node, exp.Anonymous):
+        return node
+    name = str(node.name).lower()
+    args = list(node.expressions)
+    if name == "format_datetime":
+        if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
+            raise SqlError(
+                "format_datetime() needs a value and a fixed pattern text, e.g. format_datetime(ts, 'yyyy-MM')."
+            )
+        pattern = joda_to_strftime(args[1].name)
+        return exp.Anonymous(this="strftime", expressions=[args[0], exp.Literal.string(pattern)])
+    if name == "to_iso8601" and len(args) == 1:
+        # Athena writes dates as 2020-01-31 and timestamps as 2020-01-31T12:00:00.000; DuckDB's text form
+        # of a timestamp has a space instead of the T.
+        text = exp.cast(args[0], exp.DataType.build("VARCHAR"))
+        return exp.Anonymous(this="replace", expressions=[text, exp.Literal.string(" "), exp.Literal.string("T")])
+    return node
+
+
+# Joda-Time pattern letters (Athena's format_datetime/parse_datetime) and their strftime equivalents, longest first.
+_JODA = [
+    ("yyyy", "%Y"),
+    ("YYYY", "%Y"),
+    ("yy", "%y"),
+    ("MMMM", "%B"),
+    ("MMM", "%b"),
+    ("MM", "%m"),
+    ("M", "%-m"),
+    ("dd", "%d"),
+    ("d", "%-d"),
+    ("HH", "%H"),
+    ("H", "%-H"),
+    ("hh", "%I"),
+    ("h", "%-I"),
+    ("mm", "%M"),
+    ("m", "%-M"),
+    ("ss", "%S"),
+    ("s", "%-S"),
+    ("SSSSSS", "%f"),
+    ("SSS", "%g"),
+    ("a", "%p"),
+    ("EEEE", "%A"),
+    ("EEE", "%a"),
+    ("E", "%a"),
+    ("DDD", "%j"),
+    ("D", "%-j"),
+    ("ZZ", "%z"),
+    ("Z", "%z"),
+    ("z", "%Z"),
+]
+
+
+def joda_to_strftime(pattern: str) -> str:
+    """``yyyy-MM-dd HH:mm`` -> ``%Y-%m-%d %H:%M``; text in single quotes is kept; an unknown letter is an error."""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "'":
+            close = pattern.find("'", index + 1)
+            literal = pattern[index + 1 : close if close >= 0 else len(pattern)]
+            out.append("'" if literal == "" else literal.replace("%", "%%"))
+            index = len(pattern) if close < 0 else close + 1
+            continue
+        if char.isalpha():
+            token = next((t for t in _JODA if pattern.startswith(t[0], index)), None)
+            if token is None:
+                raise SqlError(
+                    f"The format_datetime pattern letter {char!r} has no equivalent in the local engine; "
+                    "use yyyy, MM, dd, HH, mm, ss, SSS, a, EEE or quoted text."
+                )
+            out.append(token[1])
+            index += len(token[0])
+            continue
+        out.append("%%" if char == "%" else char)
+        index += 1
+    return "".join(out)
 
 
 def quote_identifier(name: str) -> str:
@@ -339,3 +506,69 @@ def starter_query(database: str, table: str, limit: int = 100) -> str:
     """``SELECT * FROM db.table LIMIT n`` built with sqlglot, names quoted where needed."""
     query = exp.select("*").from_(exp.table_(table, db=database)).limit(limit)
     return query.sql(dialect="athena")
+
+
+@dataclass(frozen=True)
+class StarterQuery:
+    """A ready-made question for the SQL page's starter menu."""
+
+    title: str
+    sql: str
+
+
+# The course's mapping from star ratings to sentiment: 1-2 stars negative (-1), 3 neutral (0), 4-5 positive (+1).
+SENTIMENT_CASE = "CASE WHEN star_rating <= 2 THEN -1 WHEN star_rating = 3 THEN 0 WHEN star_rating >= 4 THEN 1 END"
+
+
+def week1_queries(table: str = "demo.reviews") -> list[StarterQuery]:
+    """The *Practical Data Science on AWS* week-1 questions, written in Athena SQL for ``table``.
+
+    ``table`` must be a catalog name (``database.table``) with the demo lake's columns; it is checked, never
+    pasted as free text.
+    """
+    database, _, name = table.partition(".")
+    if not name or not _TABLE_NAME.fullmatch(database) or not _TABLE_NAME.fullmatch(name):
+        raise SqlError(f"{table!r} is not a database.table name.")
+    labelled = (
+        f"WITH labelled AS (\n    SELECT product_category, review_body,\n           {SENTIMENT_CASE} AS sentiment\n"
+        f"    FROM {table}\n)\n"
+    )
+    return [
+        StarterQuery(
+            "Sentiment counts",
+            "-- How many reviews are negative (-1), neutral (0) and positive (+1)?\n"
+            + labelled
+            + "SELECT sentiment, COUNT(sentiment) AS count_sentiment\nFROM labelled\nGROUP BY sentiment\n"
+            "ORDER BY sentiment",
+        ),
+        StarterQuery(
+            "Reviews per category",
+            "-- Which product categories have the most reviews?\n"
+            f"SELECT product_category, COUNT(*) AS count_reviews\nFROM {table}\nGROUP BY product_category\n"
+            "ORDER BY count_reviews DESC",
+        ),
+        StarterQuery(
+            "Average sentiment per category",
+            "-- Which product categories are rated highest by average sentiment?\n"
+            + labelled
+            + "SELECT product_category, AVG(sentiment) AS avg_sentiment\nFROM labelled\nGROUP BY product_category\n"
+            "ORDER BY avg_sentiment DESC",
+        ),
+        StarterQuery(
+            "Sentiment share per category",
+            "-- What share of each category's reviews is negative, neutral and positive?\n"
+            + labelled
+            + ", counts AS (\n    SELECT product_category, sentiment, COUNT(*) AS count_reviews\n    FROM labelled\n"
+            "    GROUP BY product_category, sentiment\n)\n"
+            "SELECT product_category, sentiment, count_reviews,\n"
+            "       ROUND(100.0 * count_reviews / SUM(count_reviews) OVER (PARTITION BY product_category), 2)"
+            " AS percent_of_category\nFROM counts\nORDER BY product_category, sentiment",
+        ),
+        StarterQuery(
+            "Words per review",
+            "-- How long are the reviews? Number of words per review, and how many reviews have that many.\n"
+            "SELECT num_words, COUNT(*) AS count_reviews\nFROM (\n"
+            f"    SELECT CARDINALITY(SPLIT(review_body, ' ')) AS num_words\n    FROM {table}\n)\n"
+            "GROUP BY num_words\nORDER BY num_words",
+        ),
+    ]
