@@ -9,6 +9,7 @@ listing methods directly, so a rerun of a page costs nothing.
 from __future__ import annotations
 
 import threading
+import time
 
 import streamlit as st
 
@@ -118,18 +119,53 @@ def stat(object_key: str) -> ObjectInfo:
     return _stat(settings_key(settings()), object_key)
 
 
-@st.cache_data(ttl=600, show_spinner=False, max_entries=200)
-def _query(key: str, sql: str, max_rows: int, database: str) -> QueryResult:
-    return backend().run_query(sql, max_rows=max_rows, database=database)
+_QUERY_TTL_S = 600
 
 
-def query(sql: str, max_rows: int | None = None, database: str | None = None) -> QueryResult:
-    """A query result, cached: the same SQL on the same lake within the TTL costs no second scan."""
+@st.cache_data(ttl=_QUERY_TTL_S, show_spinner=False, max_entries=200)
+def _query(
+    key: str, sql: str, max_rows: int, database: str, _query_id: str | None = None, _timeout_s: int | None = None
+) -> QueryResult:
+    result = backend().run_query(sql, max_rows=max_rows, database=database, query_id=_query_id, timeout_s=_timeout_s)
+    _cached_queries()[(key, sql, max_rows, database)] = time.monotonic()
+    return result
+
+
+def query(
+    sql: str,
+    max_rows: int | None = None,
+    database: str | None = None,
+    *,
+    query_id: str | None = None,
+    timeout_s: int | None = None,
+) -> QueryResult:
+    """A query result, cached: the same SQL on the same lake within the TTL costs no second scan.
+
+    ``query_id`` (to cancel the run) and ``timeout_s`` are not part of the cache key. A cached answer keeps the
+    query id of the run that computed it, so a caller can tell a cached result from a fresh one.
+    """
     current = settings()
-    return _query(settings_key(current), sql, max_rows or current.max_rows, database or current.database)
+    return _query(
+        settings_key(current), sql, max_rows or current.max_rows, database or current.database, query_id, timeout_s
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _cached_queries() -> dict[tuple[str, str, int, str], float]:
+    """When each cached query result was computed, so a page can ask "is it cached?" without running it."""
+    return {}
+
+
+def query_is_cached(sql: str, max_rows: int | None = None, database: str | None = None) -> bool:
+    """True if :func:`query` with these arguments would answer from the cache (no scan, no cost)."""
+    current = settings()
+    key = (settings_key(current), sql, max_rows or current.max_rows, database or current.database)
+    stamp = _cached_queries().get(key)
+    return stamp is not None and time.monotonic() - stamp < _QUERY_TTL_S
 
 
 def clear() -> None:
     """Forget cached listings and results, e.g. after an ingest changed the lake."""
     for function in (_info, _summary, _databases, _tables, _table, _objects, _stat, _query):
         function.clear()
+    _cached_queries().clear()
