@@ -113,6 +113,39 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, help="rows to print (default: the LAKELENS_MAX_ROWS setting)")
     query.add_argument("--root", help="query this local lake folder instead of the configured backend")
     query.set_defaults(func=cmd_query)
+    ingest = sub.add_parser(
+        "ingest",
+        help="ingest a CSV, TSV, JSON, JSON lines or Parquet file as a table",
+        description="Land FILE in the raw zone (raw/<database>/<table>/) and register it as a table; with "
+        "--curated or --partition-by, also write a Parquet copy to curated/<database>/<table>/ and register it as "
+        "the table (the raw file becomes <table>_raw). All or nothing: a failure leaves nothing behind.",
+    )
+    ingest.add_argument("file", metavar="FILE", help="the file to ingest (.gz variants of the text formats too)")
+    ingest.add_argument("--database", required=True, help="database to register the table in (created if missing)")
+    ingest.add_argument("--table", required=True, help="table name (made Glue-safe the way awswrangler does it)")
+    ingest.add_argument("--format", choices=["auto", "csv", "tsv", "json", "jsonl", "parquet"], default="auto")
+    ingest.add_argument("--partition-by", metavar="COL", help="write the curated Parquet copy partitioned by COL")
+    ingest.add_argument(
+        "--curated", action="store_true", help="write a curated Parquet copy (implied by --partition-by)"
+    )
+    ingest.add_argument("--encoding", choices=["utf-8", "latin-1", "cp1252"], default="utf-8", help="text encoding")
+    ingest.add_argument("--skip-bad-rows", action="store_true", help="skip rows with the wrong number of fields")
+    ingest.add_argument("--replace", action="store_true", help="overwrite a table of the same name")
+    ingest.add_argument("--root", help="ingest into this local lake folder instead of the configured backend")
+    ingest.set_defaults(func=cmd_ingest)
+    register = sub.add_parser(
+        "register",
+        help="register an existing prefix of the lake as a table",
+        description="Register the files under PREFIX as a table: format from the file names, schema from the first "
+        "file, key=value folders as partition keys.",
+    )
+    register.add_argument("prefix", metavar="PREFIX", help="folder inside the lake, e.g. curated/reviews/")
+    register.add_argument("--database", required=True)
+    register.add_argument("--table", required=True)
+    register.add_argument("--format", choices=["auto", "csv", "tsv", "jsonl", "parquet"], default="auto")
+    register.add_argument("--replace", action="store_true", help="overwrite a table of the same name")
+    register.add_argument("--root", help="register in this local lake folder instead of the configured backend")
+    register.set_defaults(func=cmd_register)
     bench = sub.add_parser(
         "bench",
         help="measure every page's data path against pandas, SQLite and raw DuckDB",
@@ -122,6 +155,51 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
     return parser
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from lib import ingest
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    plan, result = ingest.ingest_file(
+        backend,
+        Path(args.file),
+        database=args.database,
+        table=args.table,
+        fmt=args.format,
+        encoding=args.encoding,
+        skip_bad_rows=args.skip_bad_rows,
+        curated=args.curated,
+        partition_by=args.partition_by,
+        replace=args.replace,
+    )
+    for note in [*plan.notes, *result.notes]:
+        print(f"note: {note}", file=sys.stderr)
+    if plan.bad_rows:
+        lines = ", ".join(str(row.line) for row in plan.bad_rows[:10])
+        print(f"note: skipped {len(plan.bad_rows):,} malformed row(s) (line {lines})", file=sys.stderr)
+    for table in result.tables:
+        print(f"{table.qualified_name}\t{table.location}\t{result.rows:,} rows")
+    return 0
+
+
+def cmd_register(args: argparse.Namespace) -> int:
+    from lib import ingest
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    table = ingest.register_prefix(
+        backend, args.prefix, database=args.database, table=args.table, fmt=args.format, replace=args.replace
+    )
+    keys = ", ".join(c.name for c in table.partition_keys)
+    print(
+        f"{table.qualified_name}\t{table.location}\t{len(table.columns)} columns"
+        + (f", partitioned by {keys}" if keys else "")
+    )
+    return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -14,8 +14,18 @@ import time
 import streamlit as st
 
 from lib.backends import make_backend
-from lib.backends.base import Backend, BackendInfo, DatabaseInfo, LakeSummary, ObjectInfo, ObjectPage, QueryResult
+from lib.backends.base import (
+    Backend,
+    BackendInfo,
+    DatabaseInfo,
+    LakeSummary,
+    ObjectInfo,
+    ObjectPage,
+    PartitionPage,
+    QueryResult,
+)
 from lib.catalog import TableDef
+from lib.lake import PrefixStats, Preview, prefix_stats, preview_object
 from lib.settings import Settings, load_settings
 
 
@@ -119,6 +129,35 @@ def stat(object_key: str) -> ObjectInfo:
     return _stat(settings_key(settings()), object_key)
 
 
+@st.cache_data(ttl=120, show_spinner="Reading the start of the file…", max_entries=50)
+def _preview(key: str, object_key: str, etag: str | None, max_rows: int) -> Preview:
+    return preview_object(backend(), object_key, max_rows=max_rows)
+
+
+def preview(object_key: str, etag: str | None, max_rows: int = 100) -> Preview:
+    """A preview of one object; the ETag is part of the key so a changed object is read again."""
+    return _preview(settings_key(settings()), object_key, etag, max_rows)
+
+
+@st.cache_data(ttl=600, show_spinner="Counting the objects under the location…")
+def _prefix_stats(key: str, prefix: str) -> PrefixStats:
+    return prefix_stats(backend(), prefix)
+
+
+def location_stats(prefix: str) -> PrefixStats:
+    """Objects and bytes under a table location, counted up to 100,000 objects."""
+    return _prefix_stats(settings_key(settings()), prefix)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _partitions(key: str, database: str, table: str, token: str | None, page_size: int) -> PartitionPage:
+    return backend().list_partitions(database, table, token=token, page_size=page_size)
+
+
+def partitions(database: str, table: str, token: str | None = None, page_size: int = 100) -> PartitionPage:
+    return _partitions(settings_key(settings()), database, table, token, page_size)
+
+
 _QUERY_TTL_S = 600
 
 
@@ -168,4 +207,6 @@ def clear() -> None:
     """Forget cached listings and results, e.g. after an ingest changed the lake."""
     for function in (_info, _summary, _databases, _tables, _table, _objects, _stat, _query):
         function.clear()
+    for lake_function in (_preview, _prefix_stats, _partitions):
+        lake_function.clear()
     _cached_queries().clear()
