@@ -418,7 +418,11 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
 
 
 def _athena_functions(node: exp.Expression) -> exp.Expression:
-    """Athena functions sqlglot passes through untranslated, rewritten for DuckDB."""
+    """Athena functions sqlglot passes through untranslated (or translates with other semantics), for DuckDB."""
+    if isinstance(node, exp.RegexpExtract) and not isinstance(node.parent, exp.Case):
+        # Athena returns NULL when the pattern does not match; DuckDB returns ''.
+        matched = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
+        return exp.Case(ifs=[exp.If(this=matched, true=node.copy())])
     if not isinstance(node, exp.Anonymous):
         return node
     name = str(node.name).lower()
