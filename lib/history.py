@@ -87,7 +87,7 @@ class HistoryEntry:
         return cls(**known)
 
     def matches(self, words: Iterable[str]) -> bool:
-        """Every word occurs (case-insensitively) in the SQL, the error, the status or the engine."""
+        """Every word occurs (case-insensitively) in the SQL, the error, the status, the engine or the query id."""
         text = f"{self.sql}\n{self.error}\n{self.status}\n{self.engine}\n{self.query_id}".lower()
         return all(word.lower() in text for word in words)
 
@@ -163,10 +163,22 @@ class History:
                 break
         return found
 
-    def get(self, entry_id: str) -> HistoryEntry:
-        for entry in self.recent(limit=1, search=entry_id):
-            if entry.id == entry_id:
-                return entry
+    def get(self, entry_id: str, scan_limit: int = 10_000) -> HistoryEntry:
+        """One entry by its id (the id is the end of its key, so only the listing is searched)."""
+        suffix = f"-{entry_id}.json"
+        token: str | None = None
+        scanned = 0
+        while scanned < scan_limit:
+            page = self.backend.list_objects(self.prefix, token=token)
+            scanned += len(page.objects)
+            for obj in page.objects:
+                if obj.key.endswith(suffix):
+                    found = self._load([obj.key])
+                    if found:
+                        return found[0]
+            token = page.next_token
+            if not token:
+                break
         raise NotFound(f"There is no history entry {entry_id}.")
 
     def _load(self, keys: list[str]) -> list[HistoryEntry]:
