@@ -129,6 +129,7 @@ class IngestPlan:
     compression: str | None = None
     bad_rows: list[BadRow] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    multiline: bool = False
 
     @property
     def rows(self) -> int:
@@ -140,13 +141,25 @@ class IngestPlan:
 
     @property
     def raw_registrable(self) -> bool:
-        """Can the raw file be read as a table with these names and types? CSV columns go by position;
-        JSON lines and Parquet by name and type, so a rename or a type change needs the curated copy."""
-        if self.format in ("csv", "tsv"):
-            return True
+        return self.raw_problem is None
+
+    @property
+    def raw_problem(self) -> str | None:
+        """Why the raw file cannot be the table as planned, or ``None``. CSV columns are read by position, so
+        names and types are free; JSON lines and Parquet are read by name, so a rename or a type change needs
+        the curated copy. Skipped malformed rows stay in the raw file; line breaks inside fields cannot be read
+        by Athena's CSV readers."""
+        if self.bad_rows:
+            return "it still holds the malformed rows that were skipped"
+        if self.multiline:
+            return "some fields hold line breaks, which Athena cannot read from a raw CSV"
         if self.format == "json":
-            return False
-        return all(c.source == c.name and c.type == c.inferred for c in self.columns)
+            return "a JSON array cannot be read as a table where it lies"
+        if self.format in ("csv", "tsv"):
+            return None
+        if all(c.source == c.name and c.type == c.inferred for c in self.columns):
+            return None
+        return "it is read by column name, and names or types differ from the file's"
 
     @property
     def raw_prefix(self) -> str:
@@ -333,7 +346,14 @@ def plan_ingest(
     if file_format in ("json", "jsonl"):
         parsed, headers, bad = _parse_json(text, filename, file_format, skip_bad_rows)
         if file_format == "json":
-            notes.append("A JSON array cannot be read as a table where it lies; the table is a curated Parquet copy.")
+            notes.append(
+                "A JSON array cannot be read as a table where it lies; the table will be a curated Parquet copy."
+            )
+        if bad:
+            notes.append(
+                f"{len(bad):,} line(s) that are not JSON objects skipped (line {', '.join(str(b.line) for b in bad[:10])}); "
+                "the table will be a curated Parquet copy without them."
+            )
         plan = _plan_columns(parsed, headers, notes)
         return IngestPlan(
             columns=plan,
@@ -349,7 +369,20 @@ def plan_ingest(
     quoted = starts_quoted(text[:1_000_000], delimiter)
     parsed, headers, bad = _parse_delimited(text, filename, delimiter, quoted, skip_bad_rows)
     plan = _plan_columns(parsed, headers, notes)
+    multiline = quoted and any(
+        pc.any(pc.match_substring(col, "\n")).as_py() for col in parsed.columns if pa.types.is_string(col.type)
+    )
+    if multiline:
+        notes.append(
+            "Some fields hold line breaks, which Athena cannot read from a raw CSV; the table will be a curated Parquet copy."
+        )
+    if bad:
+        notes.append(
+            f"{len(bad):,} malformed row(s) skipped (line {', '.join(str(b.line) for b in bad[:10])}); the raw file "
+            "keeps them, so the table will be a curated Parquet copy without them."
+        )
     return IngestPlan(
+        multiline=multiline,
         columns=plan,
         data=parsed,
         raw_bytes=raw_bytes,
@@ -784,8 +817,7 @@ def commit(
     if not plan.raw_registrable and not curated:
         curated = True
         notes.append(
-            "The raw file's names or types differ from the table's, so the table is a curated Parquet copy; "
-            "the raw file is kept as it arrived."
+            f"The table is a curated Parquet copy; the raw file is kept but not registered ({plan.raw_problem})."
         )
     typed = typed_table(plan)
     raw_key = join_key(plan.raw_prefix, plan.raw_filename)

@@ -389,9 +389,13 @@ def sniff_header(sample: str, delimiter: str) -> bool:
     if len(lines) < 2:
         return True
     try:
-        return csv.Sniffer().has_header("\n".join(lines))
+        if csv.Sniffer().has_header("\n".join(lines)):
+            return True
     except csv.Error:
         return True
+    # The Sniffer says no when every column is text; a first line without numbers is still most likely names.
+    first = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    return not any(re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value) for value in first)
 
 
 def _preview_delimited(

@@ -1,0 +1,183 @@
+"""Previews, names, locations and prefix sizes, checked against pyarrow/pandas reading the files directly."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+from pathlib import Path
+
+import awswrangler as wr
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from lib import lake
+from lib.backends.local import LocalBackend
+from tests.conftest import DEMO_ROWS
+
+BOOKS_TSV = "raw/reviews/amazon_reviews_us_Books_v1_00.tsv"
+BOOKS_PARQUET = "curated/reviews/product_category=Books/part-0.parquet"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Clothing ID",
+        "Review Text",
+        "Rating",
+        "Class Name",
+        "Crème brûlée",
+        "a-b.c",
+        "MyNewColumn",
+        "x__y",
+        "ÅNGSTRÖM 2",
+    ],
+)
+def test_names_are_sanitised_exactly_as_awswrangler_does(name: str) -> None:
+    assert lake.sanitize_name(name) == wr.catalog.sanitize_column_name(name)
+    assert lake.sanitize_name(name) == wr.catalog.sanitize_table_name(name)
+
+
+def test_location_of_a_local_key_is_a_lake_url(demo_backend: LocalBackend) -> None:
+    assert lake.location_for(demo_backend, "curated/x/y") == "lake://curated/x/y/"
+    assert lake.key_of_location(demo_backend, "lake://curated/x/y/") == "curated/x/y/"
+
+
+def test_tsv_preview_sniffs_tab_and_header_and_matches_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
+    preview = lake.preview_object(demo_backend, BOOKS_TSV, max_rows=20)
+    direct = pd.read_csv(demo_lake_dir / BOOKS_TSV, sep="\t", nrows=20, dtype=str)
+    assert preview.kind == "tsv" and preview.delimiter == "tab" and preview.header is True
+    assert list(preview.frame.columns) == list(direct.columns)
+    assert preview.frame["review_id"].astype(str).tolist() == direct["review_id"].tolist()
+    lines = (demo_lake_dir / BOOKS_TSV).read_text("utf-8").count("\n")
+    assert preview.rows_estimate == lines - 1 and preview.rows_exact  # the whole small file was read
+
+
+def test_parquet_preview_reads_the_footer_and_first_rows(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
+    preview = lake.preview_object(demo_backend, BOOKS_PARQUET, max_rows=10)
+    meta = pq.read_metadata(demo_lake_dir / BOOKS_PARQUET)
+    direct = pq.read_table(demo_lake_dir / BOOKS_PARQUET).slice(0, 10).to_pandas()
+    assert preview.kind == "parquet" and preview.parquet is not None
+    assert preview.parquet.rows == meta.num_rows and preview.rows_estimate == meta.num_rows
+    assert len(preview.parquet.row_groups) == meta.num_row_groups
+    assert [c.name for c in preview.columns] == direct.columns.tolist()
+    assert preview.frame["review_id"].tolist() == direct["review_id"].tolist()
+    assert {c.name: c.type for c in preview.columns}["star_rating"] == "int"
+
+
+def test_a_big_parquet_file_is_previewed_with_ranged_reads(fresh_backend: LocalBackend) -> None:
+    rng = np.random.default_rng(7)
+    rows = 200_000
+    table = pa.table(
+        {
+            "id": np.arange(rows),
+            "text": [f"review {i} " + "x" * int(n) for i, n in enumerate(rng.integers(0, 40, rows))],
+        }
+    )
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=10_000)
+    fresh_backend.write("big/reviews.parquet", sink.getvalue())
+    size = len(sink.getvalue())
+    preview = lake.preview_object(fresh_backend, "big/reviews.parquet", max_rows=5)
+    assert preview.parquet is not None and preview.parquet.rows == rows and len(preview.parquet.row_groups) == 20
+    assert preview.frame["id"].tolist() == [0, 1, 2, 3, 4]
+    # the footer and one row group of twenty: far less than the file
+    assert 0 < preview.bytes_read < size / 4
+    handle = lake.RangedFile(fresh_backend, "big/reviews.parquet")
+    pq.ParquetFile(handle).metadata  # noqa: B018 - reading the footer is the point
+    assert handle.bytes_read <= 64 * 1024 + 8 and handle.bytes_read < size
+
+
+def test_csv_with_semicolons_and_its_gzip_variant(fresh_backend: LocalBackend) -> None:
+    text = 'name;score;note\nann;3;"likes it; a lot"\nbob;5;ok\n'
+    fresh_backend.write("in/scores.csv", text.encode())
+    fresh_backend.write("in/scores.csv.gz", gzip.compress(text.encode()))
+    plain = lake.preview_object(fresh_backend, "in/scores.csv")
+    zipped = lake.preview_object(fresh_backend, "in/scores.csv.gz")
+    assert plain.delimiter == "semicolon" and plain.header
+    assert plain.frame["note"].tolist() == ["likes it; a lot", "ok"]
+    assert zipped.compression == "gzip" and zipped.frame.equals(plain.frame)
+
+
+def test_json_lines_json_arrays_and_text(fresh_backend: LocalBackend) -> None:
+    records = [{"id": i, "tags": ["a", "b"][: i % 3], "meta": {"ok": i % 2 == 0}} for i in range(5)]
+    fresh_backend.write("j/rows.jsonl", "\n".join(json.dumps(r) for r in records).encode())
+    fresh_backend.write("j/rows.json", json.dumps(records).encode())
+    fresh_backend.write("j/rows.jsonl.gz", gzip.compress("\n".join(json.dumps(r) for r in records).encode()))
+    fresh_backend.write("j/notes.txt", b"hello\nlake\n")
+    lines = lake.preview_object(fresh_backend, "j/rows.jsonl")
+    array = lake.preview_object(fresh_backend, "j/rows.json")
+    zipped = lake.preview_object(fresh_backend, "j/rows.jsonl.gz")
+    text = lake.preview_object(fresh_backend, "j/notes.txt")
+    assert lines.kind == "jsonl" and lines.frame["id"].tolist() == [0, 1, 2, 3, 4] and lines.rows_estimate == 5
+    assert array.kind == "json" and array.frame["id"].tolist() == [0, 1, 2, 3, 4]
+    assert json.loads(array.frame["meta"][0]) == {"ok": True}  # nested values shown as JSON text
+    assert zipped.frame.equals(lines.frame)
+    assert text.kind == "text" and text.text == "hello\nlake\n"
+
+
+def test_broken_json_lines_are_hidden_and_counted(fresh_backend: LocalBackend) -> None:
+    fresh_backend.write("j/bad.jsonl", b'{"a": 1}\n{"a": \n{"a": 3}\n')
+    preview = lake.preview_object(fresh_backend, "j/bad.jsonl")
+    assert preview.frame["a"].tolist() == [1, 3]
+    assert any("line 2" in note for note in preview.notes)
+
+
+def test_image_binary_and_latin1_previews(fresh_backend: LocalBackend) -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(buffer, format="PNG")
+    fresh_backend.write("img/red.png", buffer.getvalue())
+    fresh_backend.write("bin/blob.dat", bytes(range(256)))
+    fresh_backend.write("txt/old.csv", "name,city\nJosé,Málaga\n".encode("latin-1"))
+    image = lake.preview_object(fresh_backend, "img/red.png")
+    blob = lake.preview_object(fresh_backend, "bin/blob.dat")
+    old = lake.preview_object(fresh_backend, "txt/old.csv")
+    assert image.kind == "image" and Image.open(io.BytesIO(image.image)).size == (4, 3)
+    assert blob.kind == "binary" and blob.text.startswith("00000000  00 01 02")
+    assert old.encoding == "latin-1" and old.frame["city"].tolist() == ["Málaga"]
+    assert any("not UTF-8" in note for note in old.notes)
+
+
+def test_only_the_first_megabyte_of_a_big_text_file_is_read(fresh_backend: LocalBackend) -> None:
+    # fixed-width lines, so the first megabyte is representative of the rest
+    line = "a,b,c\n" + "".join(f"{i:06d},{i * 2:07d},word{i:06d}\n" for i in range(300_000))
+    fresh_backend.write("big/rows.csv", line.encode())
+    preview = lake.preview_object(fresh_backend, "big/rows.csv", max_rows=10)
+    assert preview.partial and preview.bytes_read == lake.PREVIEW_BYTES
+    assert preview.frame["a"].tolist() == list(range(10))
+    # the estimate scales the lines of the first megabyte to the whole size: within 1 % of the truth
+    assert abs(preview.rows_estimate - 300_000) / 300_000 < 0.01 and not preview.rows_exact
+
+
+def test_prefix_stats_count_every_level_and_stop_at_the_cap(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
+    files = [Path(d) / f for d, _, names in os.walk(demo_lake_dir / "curated" / "reviews") for f in names]
+    stats = lake.prefix_stats(demo_backend, "curated/reviews/")
+    assert stats.objects == len(files) and stats.bytes == sum(f.stat().st_size for f in files)
+    assert not stats.capped and stats.objects_text == f"{len(files):,}"
+    capped = lake.prefix_stats(demo_backend, "curated/reviews/", cap=3)
+    assert capped.capped and capped.objects == 3 and capped.objects_text == "3+"
+
+
+def test_paths_that_leave_the_lake_are_refused() -> None:
+    from lib.errors import PathError
+
+    for name in ("../etc", "a/b", "..", "~root"):
+        with pytest.raises(PathError, match="leaves the lake"):
+            lake.check_inside_lake(name, "table name")
+
+
+def test_demo_lake_size_is_what_the_fixture_built(demo_backend: LocalBackend) -> None:
+    total = sum(
+        lake.preview_object(
+            demo_backend, f"curated/reviews/{folder.rstrip('/').rsplit('/', 1)[-1]}/part-0.parquet"
+        ).rows_estimate
+        or 0
+        for folder in demo_backend.list_objects("curated/reviews/").folders
+    )
+    assert total == DEMO_ROWS
