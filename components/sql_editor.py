@@ -304,8 +304,13 @@ def request_run(settings: Settings, *, fresh: bool = False, confirmed: bool = Fa
         return
     _state().pop("sql.confirm", None)
     _state().pop("sql.link_waiting", None)
-    statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
-    scan = estimate(sql, settings) if statement.kind in ("query", "write") else ScanEstimate([])
+    try:
+        statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
+        scan = estimate(sql, settings) if statement.kind in ("query", "write") else ScanEstimate([])
+    except LakeLensError as exc:
+        # Refused before it ran: still a run the analyst made, so it is shown until the next one and recorded.
+        _finish(sql, datetime.now(UTC), "failed", error=str(exc), database=settings.database)
+        return
     if not confirmed and scan.bytes > settings.scan_warn_bytes:
         _state()["sql.confirm"] = {"sql": sql, "fresh": fresh, "estimate": scan}
         return
@@ -361,10 +366,16 @@ def cancel() -> None:
     if handle is None:
         return
     handle.cancel_requested = True
+    _send_cancel(handle)
+
+
+def _send_cancel(handle: RunHandle) -> None:
+    """Ask the engine to stop. NotFound means it has not registered the query yet (or it already ended): the
+    progress fragment asks again on its next tick until the worker finishes."""
     try:
         data.backend().cancel_query(handle.query_id)
     except NotFound:
-        pass  # already finished, or answered from the cache
+        pass
     except LakeLensError as exc:
         _state()["sql.cancel_error"] = str(exc)
 
@@ -375,47 +386,60 @@ def collect() -> bool:
     if handle is None or not handle.future.done():
         return False
     _state()["sql.run"] = None
-    number = int(_state().get("sql.run_count", 0)) + 1
-    _state()["sql.run_count"] = number
     elapsed = time.monotonic() - handle.started
+    common = {"elapsed_s": elapsed, "estimate": handle.estimate, "database": handle.database}
     try:
         result = handle.future.result()
     except QueryCancelled as exc:
-        done = Outcome(number, handle.sql, handle.started_at, "cancelled", error=str(exc), elapsed_s=elapsed)
+        _finish(handle.sql, handle.started_at, "cancelled", error=str(exc), query_id=handle.query_id, **common)
     except LakeLensError as exc:
-        done = Outcome(number, handle.sql, handle.started_at, "failed", error=str(exc), elapsed_s=elapsed)
+        _finish(handle.sql, handle.started_at, "failed", error=str(exc), query_id=handle.query_id, **common)
     except Exception as exc:
         log.error("Query %s failed unexpectedly", handle.query_id, exc_info=exc)
         message = (
             f"Something went wrong inside LakeLens while running the query ({type(exc).__name__}). "
             "The details are in the server log; please report it."
         )
-        done = Outcome(number, handle.sql, handle.started_at, "failed", error=message, elapsed_s=elapsed)
+        _finish(handle.sql, handle.started_at, "failed", error=message, query_id=handle.query_id, **common)
     else:
-        cached = result.stats.query_id != handle.query_id
-        status: Status = "cached" if cached else "succeeded"
-        done = Outcome(
-            number, handle.sql, handle.started_at, status, result, estimate=handle.estimate, elapsed_s=elapsed
-        )
-    done.estimate = handle.estimate
-    _state()["sql.outcome"] = done
-    if done.result is not None:
+        # A cached answer carries the query id of the run that computed it, not the id generated for this run.
+        status: Status = "succeeded" if result.stats.query_id == handle.query_id else "cached"
+        _finish(handle.sql, handle.started_at, status, result=result, **common)
+    return True
+
+
+def _finish(
+    sql: str,
+    started_at: datetime,
+    status: Status,
+    *,
+    result: QueryResult | None = None,
+    error: str = "",
+    elapsed_s: float = 0.0,
+    estimate: ScanEstimate | None = None,
+    query_id: str = "",
+    database: str = "",
+) -> None:
+    """Make this the outcome the page shows, and write its history entry to the lake."""
+    number = int(_state().get("sql.run_count", 0)) + 1
+    _state()["sql.run_count"] = number
+    _state()["sql.outcome"] = Outcome(number, sql, started_at, status, result, error, estimate, elapsed_s)
+    if result is not None:
         entry = HistoryEntry.from_stats(
-            handle.sql, done.result.stats, started_at=handle.started_at, database=handle.database, cached=done.cached
+            sql, result.stats, started_at=started_at, database=database, cached=status == "cached"
         )
     else:
         entry = HistoryEntry(
-            sql=handle.sql,
-            status=done.status,
-            started_at=handle.started_at,
-            runtime_s=elapsed,
-            query_id=handle.query_id,
-            error=done.error,
-            database=handle.database,
+            sql=sql,
+            status=status,
+            started_at=started_at,
+            runtime_s=elapsed_s,
+            query_id=query_id,
+            error=error,
+            database=database,
             engine=_engine_name(),
         )
     history().record(entry)
-    return True
 
 
 def _engine_name() -> str:
@@ -517,6 +541,8 @@ def _progress() -> None:
         return
     if handle.future.done():
         st.rerun()
+    if handle.cancel_requested:
+        _send_cancel(handle)
     elapsed = time.monotonic() - handle.started
     with st.container(border=True):
         left, right = st.columns([5, 1], vertical_alignment="center")
