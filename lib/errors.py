@@ -70,3 +70,7 @@ class CatalogError(LakeLensError):
 
 class IngestError(LakeLensError):
     """A file could not be ingested; nothing was written."""
+
+
+class AutoMLError(LakeLensError):
+    """An AutoML job cannot start or run with what it was given (label, table, budget, job name)."""

@@ -215,6 +215,20 @@ SPECS: tuple[SettingSpec, ...] = (
         _positive_int,
         "Seconds the pages keep listings and query results before asking the backend again.",
     ),
+    SettingSpec(
+        "automl_max_rows",
+        "LAKELENS_AUTOML_MAX_ROWS",
+        50_000,
+        _positive_int,
+        "Most reviews a local AutoML job reads from its table (a deterministic sample when the table is larger).",
+    ),
+    SettingSpec(
+        "sagemaker_role_arn",
+        "LAKELENS_SAGEMAKER_ROLE_ARN",
+        None,
+        _optional,
+        "AWS backend: IAM role SageMaker Autopilot jobs run as; needed to launch one from the AutoML page.",
+    ),
 )
 
 
@@ -240,6 +254,8 @@ class Settings:
     max_download_bytes: int = 100 * 10**6
     meta_prefix: str = "_lakelens/"
     cache_ttl_s: int = 600
+    automl_max_rows: int = 50_000
+    sagemaker_role_arn: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
