@@ -83,7 +83,7 @@ def result_grid(result: QueryResult, *, key: str) -> None:
 
 def download_buttons(sql: str, settings: Settings, *, key: str) -> None:
     """CSV and Parquet of the whole result, written by the backend to a temporary file when clicked."""
-    left, right, _ = st.columns([1, 1, 4])
+    left, right, _ = st.columns([2, 2, 3])
     for column, fmt, mime, icon in (
         (left, "csv", "text/csv", ":material/download:"),
         (right, "parquet", "application/vnd.apache.parquet", ":material/download:"),

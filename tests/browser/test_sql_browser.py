@@ -1,0 +1,150 @@
+"""The SQL page in a real browser: type a query with completion, run it with Ctrl+Enter, read the rows, draw
+the chart, download the whole result, and open the shared link. Screenshots go to tests/browser/screenshots/.
+
+Expected values are computed with pyarrow from the lake's Parquet files, not by the engine under test.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+
+from tests.browser.conftest import App, assert_no_exception, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+EDITOR_FRAME = "iframe[title='code_editor.code_editor']"
+
+
+def reviews(lake: Path) -> pd.DataFrame:
+    return ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+
+
+def open_sql_page(app: App, page: object, query: str = "") -> None:
+    page.goto(app.url)  # type: ignore[attr-defined]
+    wait_for_app(page, timeout_ms=120_000)
+    page.goto(f"{app.url}/sql{query}")  # type: ignore[attr-defined]
+    wait_for_app(page)
+    page.frame_locator(EDITOR_FRAME).locator(".ace_content").wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    # Ready when the editor has LakeLens's completer besides Ace's snippet, text and keyword completers.
+    editor_frame = next(f for f in page.frames if "code_editor" in (f.url or ""))  # type: ignore[attr-defined]
+    editor_frame.wait_for_function(
+        "() => { const e = document.querySelector('.ace_editor'); "
+        "return e && e.env && e.env.editor.completers && e.env.editor.completers.length >= 4; }",
+        timeout=30_000,
+    )
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+
+
+def type_sql(page: object, text: str) -> None:
+    editor = page.frame_locator(EDITOR_FRAME).locator(".ace_editor")  # type: ignore[attr-defined]
+    editor.click()
+    page.keyboard.press("Control+a")  # type: ignore[attr-defined]
+    page.keyboard.press("Delete")  # type: ignore[attr-defined]
+    for number, line in enumerate(text.split("\n")):
+        if number:
+            page.keyboard.press("Escape")  # type: ignore[attr-defined]  # Enter would accept a completion
+            page.keyboard.press("Enter")  # type: ignore[attr-defined]
+        page.keyboard.type(line, delay=30)  # type: ignore[attr-defined]
+
+
+def run_with_keyboard(page: object) -> None:
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]  # close any completion popup
+    page.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
+    page.get_by_text("query id").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    wait_for_app(page)
+    page.locator("[role=gridcell]").first.wait_for(state="attached", timeout=30_000)  # type: ignore[attr-defined]
+
+
+def test_type_run_chart_download_and_share(app: App, page: object, tmp_path: Path) -> None:
+    open_sql_page(app, page)
+    frame = page.frame_locator(EDITOR_FRAME)  # type: ignore[attr-defined]
+
+    # Completion offers catalog tables while typing.
+    type_sql(page, "SELECT product_category, count(*) AS review_count FROM demo.rev")
+    popup = frame.locator(".ace_autocomplete")
+    popup.wait_for(timeout=10_000)
+    # Ace prints the typed prefix apart from the rest of each name, then the kind: "demo.rev|iews table".
+    offered = re.sub(r"\s+", " ", popup.inner_text())
+    assert re.search(r"rev ?iews table", offered), offered
+    screenshot(page, "sql-completion")
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    page.keyboard.type("iews GROUP BY product_category ORDER BY review_count DESC", delay=5)  # type: ignore[attr-defined]
+    keywords = frame.locator(".ace_keyword").all_inner_texts()
+    assert {"SELECT", "FROM", "GROUP", "BY", "ORDER"} <= {k.strip().upper() for k in keywords}
+
+    # Ctrl+Enter runs; the grid shows the counts the files hold.
+    run_with_keyboard(page)
+    assert_no_exception(page)
+    expected = reviews(app.lake).product_category.value_counts()
+    cells = page.locator("[role=gridcell]").all_inner_texts()  # type: ignore[attr-defined]
+    shown = list(zip(cells[0::2], cells[1::2], strict=False))  # the grid renders the rows in view
+    assert len(shown) >= 5
+    assert shown == [(name, str(count)) for name, count in expected.head(len(shown)).items()]
+    top = expected.index[0]
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert f"{len(expected)} rows" in body and "Scanned (est.)" in body
+    screenshot(page, "sql-results")
+
+    # The whole result as CSV, written by the backend.
+    with page.expect_download(timeout=60_000) as download_info:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Whole result as CSV").click()  # type: ignore[attr-defined]
+    target = tmp_path / "result.csv"
+    download_info.value.save_as(target)
+    downloaded = pd.read_csv(target)
+    assert dict(zip(downloaded.product_category, downloaded.review_count, strict=True)) == expected.to_dict()
+
+    # The chart: a bar per category, titled by its subject.
+    page.get_by_role("tab", name="Chart").click()  # type: ignore[attr-defined]
+    chart = page.locator("[data-testid='stPlotlyChart']")  # type: ignore[attr-defined]
+    chart.wait_for(timeout=30_000)
+    page.locator(".js-plotly-plot .bars path").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    assert page.locator(".js-plotly-plot .bars path").count() == len(expected)  # type: ignore[attr-defined]
+    assert "Review count by product category" in chart.inner_text()
+    screenshot(page, "sql-chart")
+
+    # The link carries the SQL and the chart; opened elsewhere it fills the editor and (locally) runs.
+    link = page.url  # type: ignore[attr-defined]
+    assert "sql=" in link and "chart=" in link
+    other = page.context.new_page()  # type: ignore[attr-defined]
+    other.goto(link)
+    wait_for_app(other)
+    other.get_by_text("query id").first.wait_for(timeout=60_000)
+    other.locator("[role=gridcell]").first.wait_for(state="attached", timeout=30_000)
+    assert "GROUP BY product_category" in other.frame_locator(EDITOR_FRAME).locator(".ace_content").inner_text()
+    assert top in other.locator("[role=gridcell]").all_inner_texts()
+    other.close()
+
+
+def test_big_result_is_truncated_but_downloads_whole(app: App, page: object, tmp_path: Path) -> None:
+    open_sql_page(app, page)
+    type_sql(page, "SELECT review_id, star_rating FROM demo.reviews")
+    run_with_keyboard(page)
+    total = len(reviews(app.lake))
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    assert f"showing 1,000 of {total:,} rows — raise LAKELENS_MAX_ROWS to see more" in body
+    with page.expect_download(timeout=60_000) as download_info:  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Whole result as Parquet").click()  # type: ignore[attr-defined]
+    target = tmp_path / "result.parquet"
+    download_info.value.save_as(target)
+    downloaded = pd.read_parquet(io.BytesIO(target.read_bytes()))
+    assert len(downloaded) == total
+    assert sorted(downloaded.review_id) == sorted(reviews(app.lake).review_id)
+    screenshot(page, "sql-truncated")
+
+
+def test_a_bad_query_is_one_clear_message(app: App, page: object) -> None:
+    open_sql_page(app, page)
+    type_sql(page, "SELECT star_rating\nFROM demo.reviews\nWHERE star_rating = = 1")
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    page.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
+    alert = page.locator("[data-testid='stAlert']").filter(has_text="Syntax error")  # type: ignore[attr-defined]
+    alert.first.wait_for(timeout=30_000)
+    assert "line 3, column" in alert.first.inner_text()
+    assert_no_exception(page)
+    screenshot(page, "sql-error")
