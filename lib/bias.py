@@ -65,7 +65,7 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _same(a: Any, b: Any) -> bool:
+def matches(a: Any, b: Any) -> bool:
     """Is label value ``a`` the label of interest ``b``? Booleans match booleans only (True is not 1 here)."""
     a, b = _plain(a), _plain(b)
     if isinstance(a, bool) or isinstance(b, bool):
@@ -81,7 +81,7 @@ def _collapse(counts: Mapping[Any, int], positive: Any, label_space: LabelSpace)
         return {key: int(value) for key, value in counts.items()}
     out = {True: 0, False: 0}
     for key, value in counts.items():
-        out[_same(key, positive)] += int(value)
+        out[matches(key, positive)] += int(value)
     return out
 
 
@@ -110,8 +110,8 @@ def pretraining_metrics(
     out["CI"] = (n_a - n_d) / (n_a + n_d)
     if n_a == 0 or n_d == 0:
         return out
-    pos_a = sum(int(v) for k, v in counts_a.items() if _same(k, positive))
-    pos_d = sum(int(v) for k, v in counts_d.items() if _same(k, positive))
+    pos_a = sum(int(v) for k, v in counts_a.items() if matches(k, positive))
+    pos_d = sum(int(v) for k, v in counts_d.items() if matches(k, positive))
     out["DPL"] = pos_a / n_a - pos_d / n_d
     a = _collapse(counts_a, positive, label_space)
     d = _collapse(counts_d, positive, label_space)
@@ -158,7 +158,7 @@ def facet_metrics(
         d = by_facet[facet_value]
         a = {key: total[key] - d.get(key, 0) for key in total}
         n_d = sum(d.values())
-        positives = sum(n for key, n in d.items() if _same(key, positive))
+        positives = sum(n for key, n in d.items() if matches(key, positive))
         metrics = pretraining_metrics(a, d, positive, label_space)
         rows.append(
             {

@@ -395,6 +395,12 @@ def counts_sql(spec: Spec) -> str:
         select.append(exp.alias_(_fill("count_if(t IS NULL)", t=_col(spec.mapping.text)), "missing_text"))
     if spec.mapping.rating:
         select.append(exp.alias_(_fill("count_if(r IS NULL)", r=_col(spec.mapping.rating)), "missing_rating"))
+        select.append(exp.alias_(exp.Min(this=rating_expr(spec)), "min_rating"))
+        select.append(exp.alias_(exp.Max(this=rating_expr(spec)), "max_rating"))
+    day = date_expr(spec)
+    if day is not None:
+        select.append(exp.alias_(exp.Min(this=day.copy()), "first_date"))
+        select.append(exp.alias_(exp.Max(this=day.copy()), "last_date"))
     positions = [exp.Literal.number(i + 1) for i in range(2 if category is not None else 1)]
     query = _where(exp.select(*select).from_(_source(spec.table)), where_conditions(spec))
     query = query.group_by(*positions).order_by(*[exp.Ordered(this=p.copy(), nulls_first=False) for p in positions])
@@ -588,6 +594,38 @@ def null_summary(counts: pd.DataFrame, spec: Spec) -> NullSummary:
         missing_rating=int(counts["missing_rating"].sum()) if "missing_rating" in counts.columns else None,
         missing_text=int(counts["missing_text"].sum()) if "missing_text" in counts.columns else None,
         missing_category=int(counts.loc[counts["category"].isna(), "reviews"].sum()) if spec.mapping.category else None,
+    )
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """The smallest and largest rating and date in the counted reviews (for the filter widgets)."""
+
+    min_rating: float | None
+    max_rating: float | None
+    integer_ratings: bool
+    first_date: date | None
+    last_date: date | None
+
+
+def ranges(counts: pd.DataFrame) -> Ranges:
+    def bound(column: str, how: str) -> Any:
+        if column not in counts.columns or counts[column].isna().all():
+            return None
+        value = counts[column].min() if how == "min" else counts[column].max()
+        return value.item() if hasattr(value, "item") else value
+
+    low, high = bound("min_rating", "min"), bound("max_rating", "max")
+    integers = all(float(v).is_integer() for v in counts.get("min_rating", pd.Series(dtype=float)).dropna()) and all(
+        float(v).is_integer() for v in counts.get("max_rating", pd.Series(dtype=float)).dropna()
+    )
+    first, last = bound("first_date", "min"), bound("last_date", "max")
+    return Ranges(
+        min_rating=float(low) if low is not None else None,
+        max_rating=float(high) if high is not None else None,
+        integer_ratings=integers,
+        first_date=pd.Timestamp(first).date() if first is not None else None,
+        last_date=pd.Timestamp(last).date() if last is not None else None,
     )
 
 
