@@ -30,8 +30,10 @@ Aggregation = Literal["none", "sum", "mean", "count", "min", "max"]
 CHART_KINDS: tuple[ChartKind, ...] = ("bar", "line", "scatter", "histogram")
 AGGREGATIONS: tuple[Aggregation, ...] = ("none", "sum", "mean", "count", "min", "max")
 
-# One colour per sentiment on every chart in LakeLens; clear on white and on Streamlit's dark background.
-SENTIMENT_COLORS = {"negative": "#d62728", "neutral": "#7f7f7f", "positive": "#2ca02c"}
+# One colour per sentiment on every chart in LakeLens: the Okabe-Ito colours the Sentiment page uses
+# (components/sentiment_charts.py; a test keeps the two equal), readable with colour-vision deficiencies and on
+# light and dark backgrounds.
+SENTIMENT_COLORS = {"negative": "#D55E00", "neutral": "#8C8C8C", "positive": "#0072B2"}
 _SENTIMENT_VALUES = {-1: "negative", 0: "neutral", 1: "positive"}
 
 

@@ -17,6 +17,7 @@ import pyarrow.dataset as ds
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from components.sentiment_charts import SENTIMENT_COLOURS
 from lib.chart_suggest import ChartSpec, encode
 from lib.history import History
 from lib.sql import week1_queries
@@ -146,7 +147,7 @@ def test_sentiment_chart_uses_the_sentiment_colours(lake: Path) -> None:
     run(at, week1_queries()[0].sql)
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     colours = {trace["name"]: trace["marker"]["color"] for trace in spec["data"]}
-    assert colours == {"negative": "#d62728", "neutral": "#7f7f7f", "positive": "#2ca02c"}
+    assert colours == {name: SENTIMENT_COLOURS[name] for name in ("negative", "neutral", "positive")}
 
 
 def test_a_link_fills_the_editor_runs_locally_and_draws_its_chart(lake: Path) -> None:
