@@ -44,6 +44,7 @@ from lib.settings import Settings
 log = logging.getLogger("lakelens")
 
 EDITOR_KEY = "sql.editor"
+ESTIMATE_OBJECT_CAP = 20_000
 
 # Athena (Trino) functions offered by the completer besides Ace's SQL keywords.
 ATHENA_FUNCTIONS = (
@@ -289,7 +290,9 @@ def saved_queries() -> SavedQueries:
 
 @st.cache_data(ttl=120, show_spinner=False)
 def _estimate(key: str, sql: str, database: str) -> ScanEstimate:
-    return estimate_scan(data.backend(), sql, default_database=database)
+    # Listing stops after ESTIMATE_OBJECT_CAP objects so a huge S3 table cannot hold the page up; the estimate
+    # is then a lower bound and the run asks first.
+    return estimate_scan(data.backend(), sql, default_database=database, object_cap=ESTIMATE_OBJECT_CAP)
 
 
 def estimate(sql: str, settings: Settings) -> ScanEstimate:
@@ -311,10 +314,15 @@ def request_run(settings: Settings, *, fresh: bool = False, confirmed: bool = Fa
         # Refused before it ran: still a run the analyst made, so it is shown until the next one and recorded.
         _finish(sql, datetime.now(UTC), "failed", error=str(exc), database=settings.database)
         return
-    if not confirmed and scan.bytes > settings.scan_warn_bytes:
+    if not confirmed and needs_confirmation(scan, settings):
         _state()["sql.confirm"] = {"sql": sql, "fresh": fresh, "estimate": scan}
         return
     start(settings, sql, fresh=fresh, scan=scan)
+
+
+def needs_confirmation(scan: ScanEstimate, settings: Settings) -> bool:
+    """Above the warning limit, or of a size that could not be worked out in full."""
+    return scan.bytes > settings.scan_warn_bytes or not scan.complete
 
 
 def start(settings: Settings, sql: str, *, fresh: bool, scan: ScanEstimate | None) -> None:
@@ -504,7 +512,7 @@ def _estimate_line(settings: Settings) -> None:
     if not scan.tables:
         st.caption(":material/database: Reads no table data.")
         return
-    warn = scan.bytes > settings.scan_warn_bytes
+    warn = needs_confirmation(scan, settings)
     icon = ":material/warning:" if warn else ":material/database:"
     cost = f" · about {format_usd(scan.cost_usd)} on Athena" if scan.bytes else ""
     st.caption(f"{icon} Will scan {scan.describe()}{cost}.")
@@ -515,13 +523,18 @@ def _confirm(settings: Settings) -> None:
     if not isinstance(pending, dict):
         return
     scan: ScanEstimate = pending["estimate"]
-    with st.container(border=True):
-        st.warning(
+    if scan.bytes > settings.scan_warn_bytes:
+        why = (
             f"This query will scan {scan.describe()}, more than the {human_bytes(settings.scan_warn_bytes)} "
             f"warning limit (LAKELENS_SCAN_WARN_BYTES). On Athena that costs about {format_usd(scan.cost_usd)}. "
-            "Add a filter on a partition key to scan less, or run it anyway.",
-            icon=":material/warning:",
         )
+    else:
+        why = (
+            f"The size of this scan could not be worked out in full ({scan.describe()}): a table is outside the "
+            "lake or has too many objects to list. "
+        )
+    with st.container(border=True):
+        st.warning(why + "Add a filter on a partition key to scan less, or run it anyway.", icon=":material/warning:")
         yes, no, _ = st.columns([1, 1, 4])
         if yes.button("Run anyway", type="primary", key="sql.confirm_yes"):
             _state().pop("sql.confirm", None)
