@@ -154,7 +154,147 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
+    _add_automl(sub)
     return parser
+
+
+def _add_automl(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    automl = sub.add_parser(
+        "automl",
+        help="train and list local AutoML sentiment classifiers",
+        description="Local AutoML jobs (FLAML over TF-IDF), stored in the lake under automl/<job-name>/.",
+    )
+    verbs = automl.add_subparsers(dest="automl_command", required=True, metavar="ACTION")
+    run = verbs.add_parser(
+        "run",
+        help="start a job and wait for it",
+        description="Check the data, start a training process for TABLE and follow its stages until it ends.",
+    )
+    run.add_argument("--table", required=True, metavar="DB.T", help="the table to train on (database.table)")
+    run.add_argument("--text-col", required=True, metavar="C", help="column with the review text")
+    run.add_argument("--label-col", metavar="L", help="column with the label, taken as it is")
+    run.add_argument(
+        "--sentiment-from-rating",
+        metavar="COL",
+        help="derive the label from a rating column instead: 1-2 -> -1, 3 -> 0, 4-5 -> +1",
+    )
+    run.add_argument("--budget", type=int, required=True, metavar="SECONDS", help="time budget of the job (10 or more)")
+    run.add_argument("--objective", choices=["accuracy", "f1_macro"], default="accuracy")
+    run.add_argument("--name", help="job name (default: the table and the time)")
+    run.add_argument("--max-rows", type=int, help="rows to read (default: the LAKELENS_AUTOML_MAX_ROWS setting)")
+    run.add_argument("--detach", action="store_true", help="start the job and return without waiting")
+    run.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    run.set_defaults(func=cmd_automl_run)
+    listing = verbs.add_parser("list", help="list the jobs in the lake", description="List local AutoML jobs.")
+    listing.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    listing.set_defaults(func=cmd_automl_list)
+    stop = verbs.add_parser("stop", help="ask a running job to stop", description="Ask a running job to stop.")
+    stop.add_argument("job", metavar="JOB")
+    stop.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    stop.set_defaults(func=cmd_automl_stop)
+
+
+def cmd_automl_run(args: argparse.Namespace) -> int:
+    from lib.automl import jobs
+    from lib.backends import make_backend
+
+    if bool(args.label_col) == bool(args.sentiment_from_rating):
+        raise LakeLensError("Give either --label-col or --sentiment-from-rating (one of them).")
+    database, _, table = args.table.rpartition(".")
+    settings = _settings(args)
+    backend = make_backend(settings)
+    backend.check()
+    config = jobs.JobConfig(
+        name=args.name or jobs.default_name(table),
+        database=database or settings.database,
+        table=table,
+        text_column=args.text_col,
+        label_column=args.sentiment_from_rating or args.label_col,
+        label_source="rating" if args.sentiment_from_rating else "column",
+        objective=args.objective,
+        budget_s=args.budget,
+        max_rows=args.max_rows or settings.automl_max_rows,
+    )
+    jobs.start_job(backend, config)
+    print(f"started {config.name}", file=sys.stderr)
+    if args.detach:
+        print(config.name)
+        return 0
+    stage = ""
+    status = jobs.read_status(backend, config.name)
+    try:
+        while not status.terminal:
+            if status.stage != stage:
+                stage = status.stage
+                print(f"{status.elapsed_s:6.1f} s  {stage}", file=sys.stderr)
+            time.sleep(0.5)
+            status = jobs.read_status(backend, config.name)
+    except KeyboardInterrupt:
+        jobs.request_stop(backend, config.name)
+        print("stop requested", file=sys.stderr)
+        status = jobs.wait(backend, config.name, 120)
+    print(f"{status.elapsed_s:6.1f} s  {status.status}", file=sys.stderr)
+    if status.status != "Completed":
+        raise LakeLensError(f"Job {config.name} ended {status.status}: {status.failure_reason}")
+    data = jobs.read_json(backend, config.name, "data.json")
+    baseline = data["baseline"]
+    print(f"job {config.name}: {data['rows_read']:,} rows, classes {', '.join(data['classes'])}")
+    print(
+        f"majority-class baseline ({baseline['class']}): accuracy {baseline['accuracy']:.3f}, macro F1 {baseline['f1_macro']:.3f}"
+    )
+    print(f"{'candidate':<28}{'validation ' + config.objective:>22}{'test accuracy':>15}{'test macro F1':>15}")
+    for candidate in jobs.read_json(backend, config.name, "candidates.json"):
+        mark = " *" if candidate["name"] == status.best_candidate else ""
+        if candidate["status"] != "Completed":
+            print(f"{candidate['label'] + mark:<28}{'failed: ' + candidate.get('failure_reason', '')}")
+            continue
+        print(
+            f"{candidate['label'] + mark:<28}{candidate['validation_objective']:>22.3f}"
+            f"{candidate['test_accuracy']:>15.3f}{candidate['test_f1_macro']:>15.3f}"
+        )
+    return 0
+
+
+def cmd_automl_list(args: argparse.Namespace) -> int:
+    from lib.automl import jobs
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    found = jobs.list_jobs(backend)
+    if not found:
+        print("no AutoML jobs in the lake", file=sys.stderr)
+        return 0
+    print("job\tstatus\tstage\ttable\tlabel\tobjective\tbudget_s\tbest\tcreated\treason")
+    for job in found:
+        config, status = job.config, job.status
+        print(
+            "\t".join(
+                [
+                    config.name,
+                    status.status,
+                    status.stage,
+                    config.qualified_table,
+                    config.label_text,
+                    config.objective,
+                    str(config.budget_s),
+                    status.best_candidate or "",
+                    config.created,
+                    status.failure_reason,
+                ]
+            )
+        )
+    return 0
+
+
+def cmd_automl_stop(args: argparse.Namespace) -> int:
+    from lib.automl import jobs
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    status = jobs.request_stop(backend, args.job)
+    print(f"{args.job}: {'stop requested' if not status.terminal else status.status}")
+    return 0
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
