@@ -1,4 +1,23 @@
+"""Lake: what is in the lake (objects), what is registered (catalog), and bringing a new file in (ingest)."""
+
+from __future__ import annotations
+
 import streamlit as st
 
+from components.ingest_form import ingest_form
+from components.object_table import TAB_CATALOG, TAB_INGEST, TAB_KEY, TAB_OBJECTS, object_browser
+from components.table_detail import catalog_browser
+
 st.title("Lake")
-st.info("This page will browse the lake's objects and the Glue catalog, preview files and ingest a file as a table.")
+st.caption("Browse the files and the catalog, preview any file, and ingest a new one as a table.")
+
+objects, catalog, ingest = st.tabs([TAB_OBJECTS, TAB_CATALOG, TAB_INGEST], key=TAB_KEY, bind="query-params")
+if objects.open:
+    with objects:
+        object_browser()
+if catalog.open:
+    with catalog:
+        catalog_browser()
+if ingest.open:
+    with ingest:
+        ingest_form()
