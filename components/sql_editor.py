@@ -601,6 +601,12 @@ def _rerun_entry(sql: str) -> None:
     _state()["sql.autorun"] = True
 
 
+def _snippet(sql: str, lines: int = 4) -> str:
+    """The first lines of a statement, for lists; Open shows the whole of it in the editor."""
+    kept = sql.strip().splitlines()
+    return "\n".join(kept[:lines]) + ("\n…" if len(kept) > lines else "")
+
+
 def history_panel() -> None:
     search = st.text_input(
         "Search history",
@@ -630,7 +636,7 @@ def history_panel() -> None:
                 if entry.runtime_s is not None:
                     details.append(f"{entry.runtime_s:,.2f} s")
                 info.markdown(f"{icons.get(entry.status, '')} **{when}**  \n:gray[{' · '.join(details)}]")
-                sql_col.code(entry.sql, language="sql", wrap_lines=True, height=90)
+                sql_col.code(_snippet(entry.sql), language="sql", wrap_lines=True)
                 if entry.error:
                     sql_col.caption(f":red[{entry.error}]")
                 buttons.button(
@@ -670,7 +676,7 @@ def saved_panel() -> None:
             with st.container(border=True):
                 info, buttons = st.columns([6, 1.2], vertical_alignment="center")
                 info.markdown(f"**{query.name}**  \n:gray[{query.description or 'No description'}]")
-                info.code(query.sql, language="sql", wrap_lines=True, height=90)
+                info.code(_snippet(query.sql), language="sql", wrap_lines=True)
                 buttons.button(
                     "Open",
                     key=f"saved.open.{query.name}",

@@ -65,14 +65,17 @@ class ScanEstimate:
 
         if not self.tables:
             return "reads no table data"
-        parts = []
+        parts: list[str] = []
         for scan in self.tables:
             if scan.bytes is None:
-                parts.append(f"{scan.table} (outside the lake: size unknown)")
+                part = f"{scan.table} (outside the lake: size unknown)"
             elif scan.partitions_total is not None:
-                parts.append(f"{scan.partitions_read} of {scan.partitions_total} partitions of {scan.table}")
+                part = f"{scan.partitions_read} of {scan.partitions_total} partitions of {scan.table}"
             else:
-                parts.append(scan.table)
+                part = scan.table
+            parts.append(part)
+        counted = {part: parts.count(part) for part in parts}  # a self-join reads the table once per reference
+        parts = [part if count == 1 else f"{part} (read {count} times)" for part, count in counted.items()]
         prefix = "at least " if not self.complete else "about "
         return f"{prefix}{human_bytes(self.bytes)} from {', '.join(parts)}"
 

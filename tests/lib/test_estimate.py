@@ -123,3 +123,9 @@ def test_athena_price() -> None:
     assert athena_cost_usd(0) == athena_cost_usd(ATHENA_MIN_BYTES) == pytest.approx(10e6 / 1e12 * 5)
     assert athena_cost_usd(10**12) == pytest.approx(5.0)
     assert athena_cost_usd(3 * 10**12) == pytest.approx(15.0)
+
+
+def test_a_self_join_reads_the_table_once_per_reference(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
+    scan = estimate_scan(demo_backend, "SELECT count(*) FROM demo.reviews a JOIN demo.reviews b USING (review_id)")
+    assert scan.bytes == 2 * size_on_disk(demo_lake_dir, CURATED)
+    assert "(read 2 times)" in scan.describe()
