@@ -8,7 +8,6 @@ clicks, and the file is what is sent.
 from __future__ import annotations
 
 import logging
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,8 @@ import streamlit as st
 
 from components.metrics import metric_row
 from lib import data
-from lib.backends.base import QueryResult, QueryStats
+from lib import sql as sqlmod
+from lib.backends.base import Backend, QueryResult, QueryStats
 from lib.errors import LakeLensError
 from lib.paths import human_bytes
 from lib.settings import Settings
@@ -81,34 +81,59 @@ def result_grid(result: QueryResult, *, key: str) -> None:
     st.dataframe(result.frame, hide_index=True, width="stretch", key=f"grid.{key}")
 
 
-def download_buttons(sql: str, settings: Settings, *, key: str) -> None:
-    """CSV and Parquet of the whole result, written by the backend to a temporary file when clicked."""
+def download_buttons(sql: str, stats: QueryStats, settings: Settings, *, key: str) -> None:
+    """CSV and Parquet of the whole result, written by the backend to a temporary file when clicked.
+
+    A backend without ``export`` (the aws backend until it has one) offers Athena's own result object instead:
+    the CSV Athena wrote for this query, read from the lake when clicked.
+    """
+    backend = data.backend(settings)
+    stem = _file_stem(sql, settings)
+    help_text = "Every row of the result, not only the rows shown; the backend writes the file."
+    if not _exports(backend):
+        if not hasattr(backend, "result_location"):
+            st.caption("Whole-result downloads are not available on this backend.")
+            return
+        st.download_button(
+            "Whole result as CSV",
+            data=_athena_result(backend, stats.query_id),  # type: ignore[arg-type]
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            icon=":material/download:",
+            key=f"download.csv.{key}",
+            on_click="ignore",
+            help="Every row of the result: the CSV file Athena wrote for this query.",
+        )
+        return
     left, right, _ = st.columns([2, 2, 3])
-    for column, fmt, mime, icon in (
-        (left, "csv", "text/csv", ":material/download:"),
-        (right, "parquet", "application/vnd.apache.parquet", ":material/download:"),
+    for column, fmt, mime in (
+        (left, "csv", "text/csv"),
+        (right, "parquet", "application/vnd.apache.parquet"),
     ):
         column.download_button(
             f"Whole result as {fmt.upper()}",
-            data=_exporter(sql, settings, fmt),  # type: ignore[arg-type]
-            file_name=f"{_file_stem(sql)}.{fmt}",
+            data=_exporter(backend, sql, settings.database, fmt),  # type: ignore[arg-type]
+            file_name=f"{stem}.{fmt}",
             mime=mime,
-            icon=icon,
+            icon=":material/download:",
             key=f"download.{fmt}.{key}",
             on_click="ignore",
-            help="Every row of the result, not only the rows shown; the backend writes the file.",
+            help=help_text,
         )
 
 
-def _exporter(sql: str, settings: Settings, fmt: Literal["csv", "parquet"]) -> Callable[[], bytes]:
+def _exports(backend: Backend) -> bool:
+    return type(backend).export is not Backend.export
+
+
+def _exporter(backend: Backend, sql: str, database: str, fmt: Literal["csv", "parquet"]) -> Callable[[], bytes]:
     """Runs on Streamlit's download thread when clicked: export to a temporary file, send the file's bytes."""
-    backend = data.backend(settings)
 
     def build() -> bytes:
         with tempfile.TemporaryDirectory(prefix="lakelens-export-") as folder:
             path = Path(folder) / f"result.{fmt}"
             try:
-                backend.export(sql, path, fmt, database=settings.database)
+                backend.export(sql, path, fmt, database=database)
             except LakeLensError as exc:
                 log.warning("Export failed: %s", exc)
                 raise
@@ -117,8 +142,22 @@ def _exporter(sql: str, settings: Settings, fmt: Literal["csv", "parquet"]) -> C
     return build
 
 
-def _file_stem(sql: str) -> str:
-    """A file name from the query's tables, e.g. ``demo_reviews-result``."""
-    match = re.search(r"\bfrom\s+([\w.\"]+)", sql, flags=re.I)
-    name = match.group(1).replace('"', "").replace(".", "_") if match else "query"
+def _athena_result(backend: Backend, query_id: str) -> Callable[[], bytes]:
+    def build() -> bytes:
+        location = str(backend.result_location(query_id))  # type: ignore[attr-defined]
+        key = backend.location_key(location)
+        if key is None:
+            raise LakeLensError(f"Athena wrote the result to {location}, outside the lake; download it from there.")
+        return backend.read(key.rstrip("/"))
+
+    return build
+
+
+def _file_stem(sql: str, settings: Settings) -> str:
+    """A file name from the first table the query reads, e.g. ``demo_reviews-result``."""
+    try:
+        tables = sqlmod.check(sql, allow_writes=True, default_database=settings.database).tables
+    except LakeLensError:
+        tables = []
+    name = f"{tables[0].database}_{tables[0].table}" if tables else "query"
     return f"{name[:60]}-result"

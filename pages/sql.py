@@ -49,7 +49,7 @@ with results:
     else:
         stats_cards(outcome.result.stats, cached=outcome.cached, elapsed_s=outcome.elapsed_s)
         result_grid(outcome.result, key=str(outcome.number))
-        download_buttons(outcome.sql, settings, key=str(outcome.number))
+        download_buttons(outcome.sql, outcome.result.stats, settings, key=str(outcome.number))
 with chart:
     if outcome is None or outcome.result is None:
         st.caption("Run a query to chart its result here.")
