@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import awswrangler as wr
+import boto3
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -23,9 +24,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from lib import ingest
+from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import IngestError, LakeLensError, PathError
+from tests import aws_fixtures
+from tests.aws_fixtures import BUCKET, REGION
 from tests.conftest import lake_checksums
+
+# the aws fixtures (moto server, fresh bucket per test, backend), used by name
+moto_server = aws_fixtures.moto_server
+aws_settings = aws_fixtures.aws_settings
+aws_backend = aws_fixtures.aws_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADERS = ["Clothing ID", "Age", "Title", "Review Text", "Rating", "Recommended IND", "Class Name"]
@@ -428,3 +437,95 @@ def test_cli_ingest_register_and_query(fresh_backend: LocalBackend, tmp_path: Pa
     assert reg.returncode == 0, reg.stderr and "partitioned by class_name" in reg.stdout
     bad = run_cli("ingest", str(path), "--database", "shop", "--table", "../x", lake=lake)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "leaves the lake" in bad.stderr
+
+
+# -- the aws backend: S3 and Glue on moto ---------------------------------------------------------------------
+def s3_keys(backend: AwsBackend) -> dict[str, str]:
+    """Every key in the test bucket with its ETag, listed with boto3 directly (not through LakeLens)."""
+    client = boto3.client("s3", region_name=REGION, endpoint_url=backend.settings.endpoint_url)
+    keys: dict[str, str] = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        keys.update({item["Key"]: item["ETag"] for item in page.get("Contents", [])})
+    return keys
+
+
+def glue_tables(backend: AwsBackend, database: str) -> dict[str, dict[str, object]]:
+    client = boto3.client("glue", region_name=REGION, endpoint_url=backend.settings.endpoint_url)
+    try:
+        pages = list(client.get_paginator("get_tables").paginate(DatabaseName=database))
+    except client.exceptions.EntityNotFoundException:
+        return {}
+    return {table["Name"]: table for page in pages for table in page["TableList"]}
+
+
+def test_aws_ingest_lands_in_s3_and_registers_in_glue(aws_backend: AwsBackend) -> None:
+    data = clothing_csv(60)
+    plan = ingest.plan_ingest(data, "Womens Clothing.csv", database="shop", table="Clothing Reviews")
+    result = ingest.commit(aws_backend, plan, partition_by="Class Name")
+    direct = expected_frame(data)
+    keys = s3_keys(aws_backend)
+    assert "lake/raw/shop/clothing_reviews/Womens Clothing.csv" in keys
+    curated = {k for k in keys if k.startswith("lake/curated/shop/clothing_reviews/")}
+    assert curated == {
+        f"lake/curated/shop/clothing_reviews/class_name={c}/part-0.parquet" for c in set(direct["Class Name"])
+    }
+    tables = glue_tables(aws_backend, "shop")
+    assert set(tables) == {"clothing_reviews", "clothing_reviews_raw"}
+    location = tables["clothing_reviews"]["StorageDescriptor"]["Location"]  # type: ignore[index]
+    assert location == f"s3://{BUCKET}/lake/curated/shop/clothing_reviews/"
+    assert [k["Name"] for k in tables["clothing_reviews"]["PartitionKeys"]] == ["class_name"]  # type: ignore[index]
+    raw_columns = [c["Name"] for c in tables["clothing_reviews_raw"]["StorageDescriptor"]["Columns"]]  # type: ignore[index]
+    assert raw_columns == [wr.catalog.sanitize_column_name(h) for h in HEADERS]
+    partitions = aws_backend.list_partitions("shop", "clothing_reviews").partitions
+    assert sorted(p.values[0] for p in partitions) == sorted(set(direct["Class Name"]))
+    assert all(
+        p.location.startswith(f"s3://{BUCKET}/lake/curated/shop/clothing_reviews/class_name=") for p in partitions
+    )
+    # the curated files hold what pandas reads from the upload
+    body = (
+        boto3.client("s3", region_name=REGION, endpoint_url=aws_backend.settings.endpoint_url)
+        .get_object(Bucket=BUCKET, Key="lake/curated/shop/clothing_reviews/class_name=Dresses/part-0.parquet")["Body"]
+        .read()
+    )
+    dresses = pq.read_table(io.BytesIO(body))
+    assert dresses.num_rows == int((direct["Class Name"] == "Dresses").sum())
+    assert {t.qualified_name for t in result.tables} == {"shop.clothing_reviews", "shop.clothing_reviews_raw"}
+    assert {t.name for t in aws_backend.list_tables("shop")} == {"clothing_reviews", "clothing_reviews_raw"}
+
+
+def test_aws_failed_ingest_leaves_no_object_and_no_table(
+    aws_backend: AwsBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ingest.commit(aws_backend, ingest.plan_ingest(b"id\n1\n", "keep.csv", database="shop", table="keep"))
+    before_keys, before_tables = s3_keys(aws_backend), set(glue_tables(aws_backend, "shop"))
+    original = aws_backend.register_table
+
+    def fail_raw(table: object, **kwargs: object) -> object:
+        if getattr(table, "name", "") == "atomic_raw":
+            raise LakeLensError("Glue refused the table.")
+        return original(table, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(aws_backend, "register_table", fail_raw)
+    plan = ingest.plan_ingest(clothing_csv(30), "c.csv", database="shop", table="atomic")
+    with pytest.raises(IngestError, match=r"Glue refused the table.*everything it wrote was removed"):
+        ingest.commit(aws_backend, plan, partition_by="Class Name")
+    assert s3_keys(aws_backend) == before_keys
+    assert set(glue_tables(aws_backend, "shop")) == before_tables
+
+
+def test_aws_replace_and_register_prefix(aws_backend: AwsBackend) -> None:
+    ingest.commit(
+        aws_backend, ingest.plan_ingest(b"id,v\n1,a\n", "one.csv", database="shop", table="swap"), curated=True
+    )
+    second = ingest.plan_ingest(b"id,v\n2,b\n3,c\n", "two.csv", database="shop", table="swap")
+    with pytest.raises(IngestError, match="already exists; pass --replace"):
+        ingest.commit(aws_backend, second, curated=True)
+    ingest.commit(aws_backend, second, curated=True, replace=True)
+    keys = s3_keys(aws_backend)
+    assert "lake/raw/shop/swap/two.csv" in keys and "lake/raw/shop/swap/one.csv" not in keys
+    table = ingest.register_prefix(aws_backend, "curated/shop/swap/", database="shop", table="swap_again")
+    assert table.location == f"s3://{BUCKET}/lake/curated/shop/swap/"
+    assert [(c.name, c.type) for c in table.columns] == [("id", "bigint"), ("v", "string")]
+    assert "swap_again" in glue_tables(aws_backend, "shop")
+    with pytest.raises(PathError):
+        ingest.register_prefix(aws_backend, "../other-bucket/", database="shop", table="nope")

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import awswrangler as wr
+import boto3
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -16,8 +17,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from lib import lake
+from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from tests import aws_fixtures
+from tests.aws_fixtures import BUCKET, REGION
 from tests.conftest import DEMO_ROWS
+
+# the aws fixtures (moto server, fresh bucket per test, backend), used by name
+moto_server = aws_fixtures.moto_server
+aws_settings = aws_fixtures.aws_settings
+aws_backend = aws_fixtures.aws_backend
 
 BOOKS_TSV = "raw/reviews/amazon_reviews_us_Books_v1_00.tsv"
 BOOKS_PARQUET = "curated/reviews/product_category=Books/part-0.parquet"
@@ -181,3 +190,47 @@ def test_demo_lake_size_is_what_the_fixture_built(demo_backend: LocalBackend) ->
         for folder in demo_backend.list_objects("curated/reviews/").folders
     )
     assert total == DEMO_ROWS
+
+
+# -- the aws backend: S3 on moto ------------------------------------------------------------------------------
+def test_aws_parquet_preview_uses_ranged_gets(aws_backend: AwsBackend) -> None:
+    rows = 100_000
+    table = pa.table({"id": np.arange(rows), "text": [f"review number {i}" for i in range(rows)]})
+    sink = io.BytesIO()
+    pq.write_table(table, sink, row_group_size=5_000)
+    aws_backend.write("curated/big/part-0.parquet", sink.getvalue())
+    size = len(sink.getvalue())
+    preview = lake.preview_object(aws_backend, "curated/big/part-0.parquet", max_rows=3)
+    assert preview.parquet is not None and preview.parquet.rows == rows and len(preview.parquet.row_groups) == 20
+    assert preview.frame["text"].tolist() == ["review number 0", "review number 1", "review number 2"]
+    assert 0 < preview.bytes_read < size / 4
+
+
+def test_aws_text_previews_and_metadata(aws_backend: AwsBackend) -> None:
+    tsv = "id\tword\n1\talpha\n2\tbeta\n"
+    aws_backend.write("raw/words.tsv", tsv.encode(), metadata={"source": "test"})
+    aws_backend.write("raw/words.tsv.gz", gzip.compress(tsv.encode()))
+    plain = lake.preview_object(aws_backend, "raw/words.tsv")
+    zipped = lake.preview_object(aws_backend, "raw/words.tsv.gz")
+    assert plain.delimiter == "tab" and plain.frame["word"].tolist() == ["alpha", "beta"]
+    assert zipped.frame.equals(plain.frame)
+    info = aws_backend.stat("raw/words.tsv")
+    assert info.metadata == {"source": "test"} and info.storage_class == "STANDARD" and info.etag
+
+
+def test_aws_listing_pages_and_prefix_stats(aws_backend: AwsBackend) -> None:
+    client = boto3.client("s3", region_name=REGION, endpoint_url=aws_backend.settings.endpoint_url)
+    for i in range(1_005):
+        client.put_object(Bucket=BUCKET, Key=f"lake/many/obj-{i:05d}.txt", Body=b"x" * (i % 7))
+    first = aws_backend.list_objects("many/")
+    assert len(first.objects) == 1_000 and first.next_token
+    second = aws_backend.list_objects("many/", token=first.next_token)
+    assert len(second.objects) == 5 and second.next_token is None
+    assert {o.key for o in first.objects} | {o.key for o in second.objects} == {
+        f"many/obj-{i:05d}.txt" for i in range(1_005)
+    }
+    stats = lake.prefix_stats(aws_backend, "many/")
+    assert (stats.objects, stats.bytes, stats.capped) == (1_005, sum(i % 7 for i in range(1_005)), False)
+    assert lake.prefix_stats(aws_backend, "many/", cap=10).objects_text == "10+"
+    assert lake.location_for(aws_backend, "many") == f"s3://{BUCKET}/lake/many/"
+    assert lake.key_of_location(aws_backend, f"s3://{BUCKET}/lake/many/") == "many/"
