@@ -143,6 +143,7 @@ class RunHandle:
     fresh: bool
     estimate: ScanEstimate | None
     cancel_requested: bool = False
+    cancel_sent: bool = False
 
 
 @dataclass
@@ -382,9 +383,11 @@ def _send_cancel(handle: RunHandle) -> None:
     progress fragment asks again on its next tick until the worker finishes."""
     try:
         data.backend().cancel_query(handle.query_id)
+        handle.cancel_sent = True
     except NotFound:
         pass
     except LakeLensError as exc:
+        handle.cancel_sent = True
         _state()["sql.cancel_error"] = str(exc)
 
 
@@ -554,7 +557,7 @@ def _progress() -> None:
         return
     if handle.future.done():
         st.rerun()
-    if handle.cancel_requested:
+    if handle.cancel_requested and not handle.cancel_sent:
         _send_cancel(handle)
     elapsed = time.monotonic() - handle.started
     with st.container(border=True):
