@@ -74,7 +74,7 @@ def stats_cards(stats: QueryStats, *, cached: bool, elapsed_s: float) -> None:
 
 def result_grid(result: QueryResult, *, key: str) -> None:
     stats = result.stats
-    st.caption(truncation_note(stats))
+    st.caption((":material/info: " if stats.truncated else "") + truncation_note(stats))
     if stats.rows == 0:
         st.info("The query returned no rows.", icon=":material/info:")
         return
@@ -111,7 +111,7 @@ def download_buttons(sql: str, stats: QueryStats, settings: Settings, *, key: st
         (right, "parquet", "application/vnd.apache.parquet"),
     ):
         column.download_button(
-            f"Whole result as {fmt.upper()}",
+            f"Whole result as {'CSV' if fmt == 'csv' else 'Parquet'}",
             data=_exporter(backend, sql, settings.database, fmt),  # type: ignore[arg-type]
             file_name=f"{stem}.{fmt}",
             mime=mime,

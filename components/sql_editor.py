@@ -259,7 +259,6 @@ def editor(items: list[dict[str, Any]]) -> bool:
         allow_reset=True,
         response_mode=["blur"],
         completions=items,
-        ghost_text="Write Athena SQL here, e.g. SELECT * FROM demo.reviews LIMIT 10 — Ctrl+Enter runs it",
         options={"wrap": True, "showLineNumbers": True},
         props={"style": {"borderRadius": "0.5rem"}},
         key=EDITOR_KEY,

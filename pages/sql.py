@@ -14,7 +14,10 @@ from lib.chart_suggest import decode
 from lib.sql import week1_queries
 
 st.title("SQL")
-st.caption("Athena (Trino) SQL on the lake. Read-only unless LAKELENS_ALLOW_WRITES is on.")
+st.caption(
+    "Athena (Trino) SQL on the lake; Ctrl/Cmd+Enter in the editor runs it. Read-only unless LAKELENS_ALLOW_WRITES "
+    "is on."
+)
 
 with friendly_errors(stop=True):
     settings = data.settings()

@@ -28,6 +28,8 @@ def reviews(lake: Path) -> pd.DataFrame:
 def open_sql_page(app: App, page: object, query: str = "") -> None:
     page.goto(app.url)  # type: ignore[attr-defined]
     wait_for_app(page, timeout_ms=120_000)
+    # The first start builds the demo lake before the app's navigation exists: wait until Home lists the tables.
+    page.get_by_text("demo.reviews_raw").first.wait_for(state="attached", timeout=120_000)  # type: ignore[attr-defined]
     page.goto(f"{app.url}/sql{query}")  # type: ignore[attr-defined]
     wait_for_app(page)
     page.frame_locator(EDITOR_FRAME).locator(".ace_content").wait_for(timeout=30_000)  # type: ignore[attr-defined]
