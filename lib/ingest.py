@@ -271,8 +271,11 @@ def safe_filename(filename: str) -> str:
     if not name:
         raise IngestError("The file has no name; give it one such as reviews.csv.")
     check_inside_lake(name, "file name")
-    if name in (".", "..") or name.startswith("."):
-        raise PathError(f"The file name {name!r} is hidden or a path; give a plain file name such as reviews.csv.")
+    if name.startswith((".", "_")):
+        raise PathError(
+            f"The file name {name!r} starts with '{name[0]}', and Athena skips such files in a table's folder; "
+            "rename it, e.g. reviews.csv."
+        )
     clean_key(name)
     return name
 
@@ -760,7 +763,7 @@ def _curated_files(
 def _comment(column: ColumnPlan) -> str:
     if column.comment:
         return column.comment
-    return f"from column {column.source!r} of the file" if column.source != column.name else ""
+    return f"file column {column.source!r}" if column.source != column.name else ""
 
 
 def _raw_table_def(backend: Backend, plan: IngestPlan, name: str) -> TableDef:

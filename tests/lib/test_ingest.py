@@ -97,7 +97,7 @@ def test_csv_with_unfamiliar_names_becomes_raw_and_curated_tables(fresh_backend:
     assert "class_name" not in dresses.column_names  # Hive style: the value is in the folder name
     stored = fresh_backend.get_table("shop", "clothing_reviews")
     assert [k.name for k in stored.partition_keys] == ["class_name"]
-    assert {c.name: c.comment for c in stored.columns}["review_text"] == "from column 'Review Text' of the file"
+    assert {c.name: c.comment for c in stored.columns}["review_text"] == "file column 'Review Text'"
 
 
 def test_without_a_curated_copy_the_table_is_the_raw_file(fresh_backend: LocalBackend) -> None:
@@ -256,6 +256,7 @@ def test_duplicate_and_blank_names_are_numbered_and_said(fresh_backend: LocalBac
         ("ok", "../../outside.csv", PathError),
         ("ok", "..\\outside.csv", PathError),
         ("ok", ".hidden.csv", PathError),
+        ("ok", "_skipped_by_athena.csv", PathError),
         ("%%%", "x.csv", IngestError),
     ],
 )
