@@ -659,8 +659,19 @@ def history_panel() -> None:
                 )
 
 
+def _delete_saved(store: SavedQueries, name: str) -> None:
+    """A callback: an error is kept for the next run to show, since callbacks cannot draw."""
+    try:
+        store.delete(name)
+    except LakeLensError as exc:
+        _state()["sql.saved_error"] = str(exc)
+
+
 def saved_panel() -> None:
     store = saved_queries()
+    problem = _state().pop("sql.saved_error", None)
+    if problem:
+        st.error(problem, icon=":material/error:")
     with st.form("sql.save_form", clear_on_submit=True, border=True):
         st.markdown("**Save the SQL in the editor**")
         name = st.text_input("Name", max_chars=120, placeholder="e.g. Sentiment share per category")
@@ -690,6 +701,6 @@ def saved_panel() -> None:
                     "Delete",
                     key=f"saved.delete.{query.name}",
                     icon=":material/delete:",
-                    on_click=store.delete,
-                    args=(query.name,),
+                    on_click=_delete_saved,
+                    args=(store, query.name),
                 )
