@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import streamlit as st
 
@@ -210,3 +211,102 @@ def clear() -> None:
     for lake_function in (_preview, _prefix_stats, _partitions):
         lake_function.clear()
     _cached_queries().clear()
+
+
+# -- AutoML (lib.automl): small JSON records, cached by the job's last status update --------------------------------
+@st.cache_data(ttl=5, show_spinner=False)
+def _automl_jobs(key: str) -> list[Any]:
+    from lib.automl import jobs
+
+    return jobs.list_jobs(backend())
+
+
+def automl_jobs() -> list[Any]:
+    """Local AutoML jobs (config and status), newest first; refreshed every few seconds."""
+    return _automl_jobs(settings_key(settings()))
+
+
+@st.cache_data(ttl=3600, show_spinner=False, max_entries=2000)
+def _automl_record(key: str, job: str, record: str, stamp: str) -> Any:
+    from lib.automl import jobs
+
+    return jobs.read_json(backend(), job, record)
+
+
+def automl_record(job: str, record: str, stamp: str) -> Any:
+    """One JSON record of a job; ``stamp`` (the status's ``updated``) in the key makes a newer record be read."""
+    return _automl_record(settings_key(settings()), job, record, stamp)
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _automl_model(key: str, job: str, candidate: str, sha256: str | None) -> Any:
+    from lib.automl import jobs
+
+    return jobs.load_model(backend(), job, candidate, sha256)
+
+
+def automl_model(job: str, candidate: str, sha256: str | None) -> Any:
+    return _automl_model(settings_key(settings()), job, candidate, sha256)
+
+
+@st.cache_resource(show_spinner=False)
+def _sagemaker(key: str, _settings: Settings, service: str) -> Any:
+    from lib.automl import autopilot
+
+    return autopilot.client(_settings, service)
+
+
+def sagemaker(service: str = "sagemaker") -> Any:
+    current = settings()
+    return _sagemaker(settings_key(current), current, service)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def _autopilot_jobs(key: str) -> list[Any]:
+    from lib.automl import autopilot
+
+    return autopilot.list_jobs(sagemaker())
+
+
+def autopilot_jobs() -> list[Any]:
+    return _autopilot_jobs(settings_key(settings()))
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def _autopilot_job(key: str, name: str) -> Any:
+    from lib.automl import autopilot
+
+    return autopilot.describe_job(sagemaker(), name)
+
+
+def autopilot_job(name: str) -> Any:
+    return _autopilot_job(settings_key(settings()), name)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _autopilot_candidates(key: str, name: str, stamp: str) -> list[Any]:
+    from lib.automl import autopilot
+
+    return autopilot.list_candidates(sagemaker(), name)
+
+
+def autopilot_candidates(name: str, stamp: str) -> list[Any]:
+    return _autopilot_candidates(settings_key(settings()), name, stamp)
+
+
+@st.cache_data(ttl=3600, show_spinner="Reading the candidate's reports from S3…", max_entries=200)
+def _autopilot_reports(key: str, _candidate: Any, name: str) -> dict[str, Any]:
+    from lib.automl import autopilot
+
+    return autopilot.read_reports(sagemaker("s3"), _candidate)
+
+
+def autopilot_reports(candidate: Any) -> dict[str, Any]:
+    return _autopilot_reports(settings_key(settings()), candidate, f"{candidate.name}:{candidate.ended}")
+
+
+def clear_automl() -> None:
+    """Forget the job list after a job was started or stopped."""
+    _automl_jobs.clear()
+    _autopilot_jobs.clear()
+    _autopilot_job.clear()

@@ -1,4 +1,198 @@
+"""AutoML: train and compare sentiment classifiers locally; read, launch and stop SageMaker Autopilot jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
 import streamlit as st
 
-st.title("AutoML")
-st.info("This page will train and compare sentiment classifiers locally and read SageMaker Autopilot jobs.")
+from components import automl_views as views
+from components.feedback import friendly_errors
+from lib import data
+from lib.automl import jobs
+from lib.automl.metrics import OBJECTIVES
+from lib.errors import NotFound
+
+
+def local_job(name: str) -> None:
+    config = jobs.JobConfig.from_dict(data.automl_record(name, "job.json", ""))
+    st.subheader(f"Job {name}")
+    st.caption(
+        f"{config.qualified_table} · text: {config.text_column} · label: {config.label_text} · objective: "
+        f"{OBJECTIVES.get(config.objective, config.objective)} · budget {config.budget_s} s · created "
+        f"{config.created[:19].replace('T', ' ')} UTC"
+    )
+    views.live_status(name, config.objective)
+    status = jobs.read_status(data.backend(), name)
+    if status.status != "Completed":
+        return
+    stamp = status.updated
+    summary = data.automl_record(name, "data.json", stamp)
+    candidates: list[dict[str, Any]] = data.automl_record(name, "candidates.json", stamp)
+    done = [c for c in candidates if c.get("status") == "Completed"]
+    best = next((c for c in candidates if c["name"] == status.best_candidate), done[0] if done else None)
+    baseline = summary["baseline"]
+    if best is None:
+        st.warning("No candidate could be measured; see the failure reasons in the leaderboard.")
+    else:
+        st.markdown(
+            f"Best candidate: **{best['label']}** (highest validation {OBJECTIVES[config.objective]}), measured on "
+            f"{sum(v['test'] for v in summary['split'].values()):,} test reviews it never saw."
+        )
+        cells = st.columns(4)
+        cells[0].metric(
+            "Reviews used",
+            f"{summary['rows_read']:,}",
+            help="Rows read from the table (a sample when larger)",
+            border=True,
+        )
+        cells[1].metric("Classes", len(summary["classes"]), help=", ".join(summary["classes"]), border=True)
+        cells[2].metric(
+            "Test accuracy",
+            f"{best['test_accuracy']:.1%}",
+            delta=f"{(best['test_accuracy'] - baseline['accuracy']) * 100:+.1f} pts vs always {baseline['class']}",
+            help=f"Always answering {baseline['class']} scores {baseline['accuracy']:.1%}",
+            border=True,
+        )
+        cells[3].metric(
+            "Test macro F1",
+            f"{best['test_f1_macro']:.3f}",
+            delta=f"{best['test_f1_macro'] - baseline['f1_macro']:+.3f} vs always {baseline['class']}",
+            help="The mean of the per-class F1 scores: every class counts the same, however rare",
+            border=True,
+        )
+    st.markdown(f"#### Leaderboard · sorted by validation {OBJECTIVES[config.objective]}")
+    views.leaderboard(candidates, status.best_candidate, config.objective)
+    if not done:
+        return
+    reports = {c["label"]: data.automl_record(name, f"candidates/{c['name']}/metrics.json", stamp) for c in done}
+    st.markdown("#### Candidates side by side")
+    left, right = st.columns(2)
+    left.plotly_chart(views.comparison_chart(done, baseline), width="stretch")
+    right.plotly_chart(views.per_class_f1_chart(reports), width="stretch")
+    with st.expander("Every measure, one column per candidate", icon=":material/table_chart:"):
+        st.dataframe(views.side_by_side(reports), width="stretch", column_config=None)
+
+    labels = {c["name"]: c["label"] for c in done}
+    chosen = views.url_get("candidate")
+    if chosen not in labels:
+        chosen = best["name"] if best else next(iter(labels))
+    picked = st.segmented_control(
+        "Candidate", list(labels), format_func=lambda n: labels[n], default=chosen, key=f"automl.candidate.{name}"
+    )
+    picked = picked or chosen
+    views.url_set(candidate=picked)
+    candidate = next(c for c in done if c["name"] == picked)
+    candidate_detail(name, candidate, stamp, summary)
+
+
+def candidate_detail(name: str, candidate: dict[str, Any], stamp: str, summary: dict[str, Any]) -> None:
+    label = candidate["label"]
+    report = data.automl_record(name, f"candidates/{candidate['name']}/metrics.json", stamp)
+    insight = data.automl_record(name, f"candidates/{candidate['name']}/explainability.json", stamp)
+    st.markdown(f"#### {label}")
+    st.caption(
+        "Hyperparameters: "
+        + ", ".join(f"{k} = {views._short(v)}" for k, v in candidate["hyperparameters"].items())
+        + f" · refit in {candidate.get('refit_time_s', 0):.2f} s · {candidate.get('trials', 0)} trials in the search"
+    )
+    metrics_tab, curves_tab, tokens_tab, try_tab, predictions_tab = st.tabs(
+        ["Metrics", "ROC and PR curves", "Top tokens", "Try it", "Test predictions"]
+    )
+    with metrics_tab:
+        left, right = st.columns([1, 1])
+        with left:
+            views.metrics_table(report)
+            st.caption(
+                f"Test set: {report['rows']:,} reviews never seen in training or in the search. Accuracy "
+                f"{report['accuracy']:.1%}, balanced accuracy {report['balanced_accuracy']:.1%}."
+            )
+        right.plotly_chart(views.confusion_chart(report, label), width="stretch")
+    with curves_tab:
+        left, right = st.columns(2)
+        left.plotly_chart(views.roc_chart(report, label), width="stretch")
+        right.plotly_chart(views.pr_chart(report, label), width="stretch")
+        st.caption(
+            "Dashed diagonal: a model guessing at random. Dotted lines: each class's share of the test set, the "
+            "precision a random guess would get. AUC and average precision (AP) summarise each curve (1 is perfect)."
+        )
+    with tokens_tab:
+        figure = views.tokens_chart(insight, label)
+        if figure is None:
+            st.caption(insight.get("note") or "No token moves this candidate toward a class.")
+        else:
+            st.plotly_chart(figure, width="stretch")
+        st.caption(views.tokens_caption(insight))
+        if insight.get("importance"):
+            with st.expander("Feature importances of the trees (all classes together)"):
+                st.dataframe(pd.DataFrame(insight["importance"]), hide_index=True, width="stretch")
+    with try_tab, friendly_errors():
+        model = data.automl_model(name, candidate["name"], candidate.get("model_sha256"))
+        views.try_it(model, label)
+    with predictions_tab, friendly_errors():
+        predictions(name, candidate["name"])
+
+
+def predictions(name: str, candidate: str) -> None:
+    import io
+
+    settings = data.settings()
+    raw = data.backend().read(jobs.candidate_key(name, candidate, "predictions.parquet"))
+    frame = pd.read_parquet(io.BytesIO(raw))
+    wrong_only = st.toggle("Only the reviews it got wrong", value=True, key="automl.wrong")
+    shown = frame[frame["label"] != frame["predicted"]] if wrong_only else frame
+    shown = shown.sort_values("confidence", ascending=False)
+    st.caption(
+        f"{len(shown):,} of {len(frame):,} test reviews"
+        + (
+            f"; showing the {settings.max_rows:,} most confident (LAKELENS_MAX_ROWS)"
+            if len(shown) > settings.max_rows
+            else ""
+        )
+    )
+    st.dataframe(shown.head(settings.max_rows), hide_index=True, width="stretch")
+
+
+def main() -> None:
+    st.title("AutoML")
+    st.caption(
+        "Train sentiment classifiers on a lake table with FLAML, compare every candidate, and see why it answers "
+        "what it answers."
+    )
+    settings = data.settings()
+    with st.expander("Start a local job", icon=":material/add_circle:", expanded=False):
+        views.start_form(settings)
+    with friendly_errors(stop=True):
+        summaries = data.automl_jobs()
+    selected = views.url_get("job")
+    source = views.url_get("source") or "local"
+    st.markdown("#### Local jobs")
+    if summaries:
+        frame = views.jobs_frame(summaries)
+        picked = views.job_picker(frame, selected if source == "local" else None, key="automl.jobs")
+        if picked and picked != selected:
+            views.url_set(job=picked, source="local", candidate=None)
+            selected, source = picked, "local"
+    else:
+        st.caption("No local jobs yet: start one above (a 60-second job on the demo reviews is a good first try).")
+    if settings.backend == "aws":
+        clicked = views.autopilot_section(selected if source == "autopilot" else None)
+        if clicked and (clicked != selected or source != "autopilot"):
+            views.url_set(job=clicked, source="autopilot", candidate=None)
+            selected, source = clicked, "autopilot"
+        if source == "autopilot" and selected:
+            with friendly_errors():
+                views.autopilot_job(selected)
+    if source == "local" and selected:
+        with friendly_errors():
+            try:
+                local_job(selected)
+            except NotFound:
+                st.warning(f"There is no job {selected} in this lake.", icon=":material/search_off:")
+                views.url_set(job=None, candidate=None)
+    elif source == "local" and summaries:
+        st.caption("Select a job in the table to see its leaderboard and insights.")
+
+
+main()

@@ -171,6 +171,13 @@ def profile(backend: Backend, config: JobConfig) -> DataProfile:
             missing += int(rows) - int(empty)
             continue
         classes.append(ClassCount(_plain(value), sentiment.sentiment_name(value, definition), int(rows) - int(empty)))
+    values = {_value_key(c.value) for c in classes}
+    if definition == "label" and values and values <= {"0", "1", "false", "true"}:
+        # A 0/1 (or boolean) label is binary sentiment: 0 is negative, not the three-class "neutral".
+        classes = [
+            ClassCount(c.value, "positive" if _value_key(c.value) in ("1", "true") else "negative", c.rows)
+            for c in classes
+        ]
     order = sentiment.sentiment_order([c.name for c in classes])
     classes.sort(key=lambda c: (order.index(c.name) if c.name in order else len(order), str(c.value)))
     return DataProfile(config.qualified_table, total, empty_total, missing, tuple(c for c in classes if c.rows > 0))

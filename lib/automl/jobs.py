@@ -507,3 +507,22 @@ def job_records_snapshot(backend: Backend, name: str) -> dict[str, Any]:
         except NotFound:
             out[record.removesuffix(".json")] = None
     return out
+
+
+def load_model(backend: Backend, name: str, candidate: str, sha256: str | None) -> Any:
+    """A candidate's stored model (TF-IDF + estimator), checked against the digest its record holds.
+
+    The artifact is a joblib pickle: load models only from lakes you trust (as with any pickle). The digest
+    catches a damaged or replaced file, not a record changed along with it.
+    """
+    import io
+
+    import joblib
+
+    raw = backend.read(candidate_key(name, candidate, "model.joblib"))
+    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
+        raise AutoMLError(
+            f"The model file of candidate {candidate} in job {name} does not match its record; it was changed or "
+            "damaged. Run the job again."
+        )
+    return joblib.load(io.BytesIO(raw))
