@@ -6,7 +6,10 @@ import streamlit as st
 
 from components.ingest_form import ingest_form
 from components.object_table import TAB_CATALOG, TAB_INGEST, TAB_KEY, TAB_OBJECTS, object_browser
+from components.routing import require_app
 from components.table_detail import catalog_browser
+
+require_app()
 
 st.title("Lake")
 st.caption("Browse the files and the catalog, preview any file, and ingest a new one as a table.")
