@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -828,6 +829,43 @@ class AwsBackend(Backend):
                 return
         self._stop(execution_id or query_id, query_id)
 
+    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+        """Run the query and stream Athena's own result object (CSV in S3) to ``path``, converting on the way.
+
+        The result never passes through a DataFrame: CSV is copied chunk by chunk, Parquet and JSON lines are
+        written batch by batch from a streaming CSV reader typed by Athena's column metadata.
+        """
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind not in ("query", "explain"):
+            frame = self.run_query(sql, max_rows=100_000, database=default_db).frame
+            return _write_frame(frame, path, fmt)
+        execution_id = self._start(sql, default_db, None)
+        execution = self._wait(execution_id, execution_id, self.settings.query_timeout_s)
+        location = execution.get("ResultConfiguration", {}).get("OutputLocation")
+        if not location:
+            raise NotFound("Athena kept no result file for this query, so it cannot be downloaded whole.")
+        parts = urlsplit(str(location))
+        with self._aws_errors("read the Athena result metadata"):
+            columns = (
+                self._client("athena")
+                .get_query_results(QueryExecutionId=execution_id, MaxResults=1)
+                .get("ResultSet", {})
+                .get("ResultSetMetadata", {})
+                .get("ColumnInfo", [])
+            )
+        tmp = path.with_name(path.name + ".lakelens-tmp")
+        try:
+            with self._aws_errors(f"download the result {location}"):
+                body = self._client("s3").get_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"))["Body"]
+                rows = _stream_result(body, columns, tmp, fmt)
+            tmp.replace(path)
+        except OSError as exc:
+            raise LakeLensError(f"Cannot write {path}: {exc.strerror}.") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+        return rows
+
     def athena_execution_id(self, query_id: str) -> str:
         """Athena's execution id for a LakeLens query id (or the id itself if it is Athena's already)."""
         with self._lock:
@@ -847,6 +885,61 @@ class AwsBackend(Backend):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+_ARROW_TYPES = {
+    "tinyint": "int64",
+    "smallint": "int64",
+    "integer": "int64",
+    "int": "int64",
+    "bigint": "int64",
+    "double": "float64",
+    "float": "float64",
+    "real": "float64",
+    "boolean": "bool",
+    "date": "date32",
+}
+
+
+def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: str) -> int:
+    """Copy or convert Athena's CSV result from a streaming body to ``target``; returns the data rows."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    types = {c["Name"]: pa.type_for_alias(_ARROW_TYPES.get(c.get("Type", "").lower(), "string")) for c in columns}
+    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    rows = 0
+    if fmt == "csv":
+        with target.open("wb") as handle:
+            for chunk in body.iter_chunks(chunk_size=1 << 20):
+                handle.write(chunk)
+        with pacsv.open_csv(str(target), convert_options=options) as reader:
+            for batch in reader:
+                rows += batch.num_rows
+        return rows
+    with pacsv.open_csv(body, convert_options=options) as reader:
+        if fmt == "parquet":
+            with pq.ParquetWriter(str(target), reader.schema) as writer:
+                for batch in reader:
+                    writer.write_batch(batch)
+                    rows += batch.num_rows
+        else:
+            with target.open("w", encoding="utf-8") as handle:
+                for batch in reader:
+                    batch.to_pandas().to_json(handle, orient="records", lines=True, date_format="iso")
+                    rows += batch.num_rows
+    return rows
+
+
+def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> int:
+    if fmt == "parquet":
+        frame.to_parquet(path, index=False)
+    elif fmt == "json":
+        frame.to_json(path, orient="records", lines=True, date_format="iso")
+    else:
+        frame.to_csv(path, index=False)
+    return len(frame)
+
+
 def _sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
