@@ -176,7 +176,9 @@ def describe_job(sagemaker: Any, name: str) -> JobDetail:
         role=data.get("RoleArn", ""),
         best_candidate=(data.get("BestCandidate") or {}).get("CandidateName"),
         notebooks={k: v for k, v in artifacts.items() if isinstance(v, str)},
-        partial_failures=[p.get("PartialFailureMessage", "") for p in data.get("PartialFailureReasons", [])],
+        partial_failures=[
+            m for p in data.get("PartialFailureReasons", []) if (m := p.get("PartialFailureMessage", ""))
+        ],
     )
 
 
