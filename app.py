@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import present, report_pins
 from components.backend_badge import backend_lines, sidebar_badge
 from components.feedback import friendly_errors
 from components.metrics import metric_row
@@ -124,7 +125,10 @@ def main() -> None:
         sidebar_badge(data.info())
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
-    st.navigation(pages).run()
+    navigation = st.navigation(pages)
+    present.toggle()
+    report_pins.sidebar_report()
+    navigation.run()
 
 
 main()
