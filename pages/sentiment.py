@@ -26,10 +26,11 @@ from lib.errors import LakeLensError
 NONE = "(none)"
 PAGE_SIZE = 20
 URL = "query-params"
-DEFINITION_LABELS: dict[str, str] = {
-    "three_class": "3 classes (−1, 0, +1)",
-    "binary": "Binary (rating > 3)",
-    "label": "Label column",
+# Shown on the radio and written to the link as they are (?def=binary), so short and plain.
+DEFINITION_LABELS: dict[s.SentimentDefinition, str] = {
+    "three_class": "3 classes",
+    "binary": "binary",
+    "label": "label column",
 }
 
 
@@ -96,19 +97,19 @@ def choose_definition(mapping: s.ColumnMapping) -> s.SentimentDefinition | None:
     if not options:
         st.warning(s.NO_SOURCE_MESSAGE, icon=":material/warning:")
         return None
-    if "def" in st.session_state and st.session_state["def"] not in options:
-        st.session_state["def"] = options[0]
+    labels = [DEFINITION_LABELS[o] for o in options]
+    if "def" in st.session_state and st.session_state["def"] not in labels:
+        st.session_state["def"] = labels[0]
     choice = st.radio(
         "Sentiment",
-        options,
+        labels,
         index=0,
         key="def",
         bind=URL,
         horizontal=True,
-        format_func=lambda o: DEFINITION_LABELS[o],
         help="\n\n".join(f"**{DEFINITION_LABELS[k]}**: {v}" for k, v in s.DEFINITIONS.items() if k in options),
     )
-    return choice  # type: ignore[return-value]
+    return options[labels.index(choice)] if choice in labels else options[0]
 
 
 def choose_filters(spec: s.Spec, everything: pd.DataFrame) -> tuple[s.Filters, bool]:
@@ -380,16 +381,25 @@ def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
                 replace_existing=replace_existing,
             )
             data.clear()
-            st.success(
-                f"Wrote {written.rows:,} reviews to **{written.table.qualified_name}** ({written.table.location}).",
-                icon=":material/check_circle:",
-            )
-            st.page_link(
-                "pages/automl.py",
-                label=f"Train a classifier on {written.table.qualified_name}",
-                icon=":material/model_training:",
-                query_params={"table": written.table.qualified_name},
-            )
+            # kept in the session so the confirmation survives the reruns that follow (e.g. the URL updating)
+            st.session_state["sentiment.written"] = {
+                "source": spec.table.qualified_name,
+                "table": written.table.qualified_name,
+                "rows": written.rows,
+                "location": written.table.location,
+            }
+    done = st.session_state.get("sentiment.written")
+    if done and done["source"] == spec.table.qualified_name:
+        st.success(
+            f"Wrote {done['rows']:,} reviews to **{done['table']}** ({done['location']}).",
+            icon=":material/check_circle:",
+        )
+        st.page_link(
+            "pages/automl.py",
+            label=f"Train a classifier on {done['table']}",
+            icon=":material/model_training:",
+            query_params={"table": done["table"]},
+        )
 
 
 def drill_down(counts: pd.DataFrame, spec: s.Spec) -> None:

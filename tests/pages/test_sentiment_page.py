@@ -1,0 +1,278 @@
+"""The Sentiment page through AppTest on the local backend.
+
+Expected numbers come from reading the lake's files with pyarrow/pandas, not from the engine under test. Tests that
+write (the balance action, an extra table) get their own copy of the demo lake.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import sentiment as s
+from lib.backends.local import LocalBackend
+from lib.catalog import LAKE_SCHEME, Column, delimited_table
+from tests.conftest import DEMO_ROWS, local_settings
+from tests.lib.test_sentiment import KAGGLE_COLUMNS, kaggle_frame
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART_TITLES = [
+    "Reviews per sentiment",
+    "Average sentiment per category",
+    "Reviews per category, by sentiment",
+    "Sentiment share per category",
+    "Words per review, by sentiment",
+    "Reviews per month, by sentiment",
+    "Average sentiment per month",
+    "Reviews per category, before and after",
+]
+
+
+@pytest.fixture
+def demo_env(demo_lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The shared demo lake, read only."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(demo_lake_dir))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    yield demo_lake_dir
+
+
+@pytest.fixture
+def own_lake(demo_lake_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A private copy of the demo lake plus a Kaggle-style CSV table, shop.clothing_reviews."""
+    root = tmp_path / "lake"
+    shutil.copytree(demo_lake_dir, root)
+    backend = LocalBackend(local_settings(root))
+    buffer = io.StringIO()
+    kaggle_frame().to_csv(buffer, index=False)
+    backend.write("raw/clothing/reviews.csv", buffer.getvalue().encode())
+    backend.register_table(
+        delimited_table("shop", "clothing_reviews", KAGGLE_COLUMNS, LAKE_SCHEME + "raw/clothing/", header=True)
+    )
+    backend.register_table(
+        delimited_table(
+            "shop", "no_ratings", [Column("id", "bigint"), Column("body", "string")], "lake://raw/clothing/"
+        )
+    )
+    backend.close()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(root))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    yield root
+
+
+def reviews(root: Path) -> pd.DataFrame:
+    frame = ds.dataset(root / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    frame["product_category"] = frame["product_category"].astype(str)
+    frame["sentiment"] = frame["star_rating"].map({1: -1, 2: -1, 3: 0, 4: 1, 5: 1})
+    return frame
+
+
+def sentiment_page(params: dict[str, Any] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for name, value in (params or {}).items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page("pages/sentiment.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts(at: AppTest) -> dict[str, list[dict[str, Any]]]:
+    """Chart title -> its traces (as plotly JSON)."""
+    out = {}
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec["data"]
+    return out
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def values(data: Any) -> list[Any]:
+    """A plotly JSON array: a list, or plotly's typed array ({"dtype", "bdata"} in base64)."""
+    if isinstance(data, dict) and "bdata" in data:
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"])).tolist()
+    return list(data)
+
+
+def trace_values(traces: list[dict[str, Any]], axis: str = "y") -> dict[str, dict[str, float]]:
+    """trace name -> {category on the other axis: value}."""
+    other = "x" if axis == "y" else "y"
+    return {t.get("name", ""): dict(zip(values(t[other]), values(t[axis]), strict=True)) for t in traces}
+
+
+def test_demo_lake_shows_every_chart_with_the_numbers_in_the_files(demo_env: Path) -> None:
+    at = sentiment_page()
+    files = reviews(demo_env)
+    assert at.title[0].value == "Sentiment"
+    assert metrics(at)["Reviews"] == f"{DEMO_ROWS:,}"
+    assert metrics(at)["Categories"] == str(files["product_category"].nunique())
+    assert metrics(at)["Positive"] == f"{(files['sentiment'] == 1).mean():.1%}"
+    found = charts(at)
+    assert list(found) == CHART_TITLES
+    per_sentiment = trace_values(found["Reviews per sentiment"])
+    assert {name: values[name] for name, values in per_sentiment.items()} == {
+        "negative": (files["sentiment"] == -1).sum(),
+        "neutral": (files["sentiment"] == 0).sum(),
+        "positive": (files["sentiment"] == 1).sum(),
+    }
+    stacked = trace_values(found["Reviews per category, by sentiment"], axis="x")
+    books = files[files["product_category"] == "Books"]
+    assert stacked["negative"]["Books"] == (books["sentiment"] == -1).sum()
+    assert stacked["positive"]["Books"] == (books["sentiment"] == 1).sum()
+    average = trace_values(found["Average sentiment per category"], axis="x")[""]
+    expected = files.groupby("product_category")["sentiment"].mean()
+    assert average["Books"] == pytest.approx(expected["Books"])
+    assert list(average.values()) == sorted(average.values(), reverse=True)  # sorted, highest first
+    # one colour per sentiment on every chart that shows sentiments
+    colours: dict[str, set[str]] = {}
+    for traces in found.values():
+        for trace in traces:
+            if trace.get("name") in ("negative", "neutral", "positive"):
+                colours.setdefault(trace["name"], set()).add(trace["marker"]["color"])
+    assert all(len(c) == 1 for c in colours.values()) and len({next(iter(c)) for c in colours.values()}) == 3
+    # every chart has its SQL one click away, and the SQL aggregates
+    expanders = [e for e in at.expander if e.label == "SQL behind this chart"]
+    assert len(expanders) >= 7
+    for code in at.code:
+        if code.language == "sql" and "GROUP BY" not in code.value:
+            assert "LIMIT" in code.value or "cell_rank" in code.value  # the drill-down pages, the balance ranks
+    flagged = [w.value for w in at.warning]
+    small = sorted(c for c, n in files.groupby("product_category").size().items() if n <= 10)
+    assert small and any(all(c in text for c in small) for text in flagged)
+
+
+def test_filters_from_the_link_narrow_every_number(demo_env: Path) -> None:
+    at = sentiment_page({"def": "binary", "cat": ["Books", "Wireless"], "stars": ["2", "5"], "q": "battery"})
+    files = reviews(demo_env)
+    mask = (
+        files["product_category"].isin(["Books", "Wireless"])
+        & files["star_rating"].between(2, 5)
+        & files["review_body"].str.lower().str.contains("battery")
+    )
+    assert metrics(at)["Reviews"] == f"{int(mask.sum()):,}"
+    assert metrics(at)["Categories"] == "2"
+    per_sentiment = trace_values(charts(at)["Reviews per sentiment"])
+    assert set(per_sentiment) == {"negative", "positive"}  # binary: no neutral
+    assert per_sentiment["positive"]["positive"] == int((files[mask]["star_rating"] > 3).sum())
+    assert at.multiselect(key="cat").value == ["Books", "Wireless"]
+    assert at.text_input(key="q").value == "battery"
+    for code in at.code:
+        if code.language == "sql" and "FROM" in code.value:
+            assert "'battery'" in code.value and "'Wireless'" in code.value  # every filter is in the SQL
+
+
+def test_excluding_small_categories(demo_env: Path) -> None:
+    at = sentiment_page({"small": "true"})
+    files = reviews(demo_env)
+    sizes = files.groupby("product_category").size()
+    kept = sizes[sizes > 10]
+    assert metrics(at)["Reviews"] == f"{int(kept.sum()):,}"
+    assert metrics(at)["Categories"] == str(len(kept))
+    assert any("Excluded as too small" in c.value for c in at.caption)
+    assert not at.warning
+
+
+def test_kaggle_table_with_spaces_in_names(own_lake: Path) -> None:
+    at = sentiment_page({"table": "shop.clothing_reviews"})
+    frame = kaggle_frame()
+    assert at.selectbox(key="rating").value == "Rating"
+    assert at.selectbox(key="text").value == "Review Text"
+    assert at.selectbox(key="category").value == "Class Name"
+    assert metrics(at)["Reviews"] == f"{len(frame):,}"
+    assert metrics(at)["No sentiment"] == "3"
+    notes = " ".join(c.value for c in at.caption)
+    assert "3 have no usable rating" in notes and "2 have no text" in notes
+    assert any("Casual bottoms" in w.value for w in at.warning)
+    assert "Words per review, by sentiment" in charts(at)
+    assert "Reviews per month, by sentiment" not in charts(at)  # no date column, no monthly charts
+
+    label = sentiment_page({"table": "shop.clothing_reviews", "def": "label column"})
+    assert label.selectbox(key="pos").value == "1"
+    recommended = frame["Recommended IND"].mean()
+    assert metrics(label)["Positive"] == f"{recommended:.1%}"
+
+
+def test_a_table_without_rating_or_label_says_what_is_needed(own_lake: Path) -> None:
+    at = sentiment_page({"table": "shop.no_ratings"})
+    assert [w.value for w in at.warning] == [s.NO_SOURCE_MESSAGE]
+    assert not at.error and not at.get("plotly_chart")
+
+
+def test_column_mapping_from_the_link(demo_env: Path) -> None:
+    at = sentiment_page({"text": "review_headline"})
+    files = reviews(demo_env)
+    assert at.selectbox(key="text").value == "review_headline"
+    percentiles = at.table[0].value
+    headline_words = files["review_headline"].str.count(" ") + 1
+    assert percentiles.loc["max", "all reviews"] == f"{headline_words.max():,}"
+
+
+def test_bias_table_matches_the_counts(demo_env: Path) -> None:
+    at = sentiment_page()
+    files = reviews(demo_env)
+    table = next(df.value for df in at.dataframe if "CI" in getattr(df.value, "columns", []))
+    table = table.set_index("category")
+    n = len(files)
+    for category, group in files.groupby("product_category"):
+        n_d = len(group)
+        assert table.loc[category, "CI"] == pytest.approx((n - n_d - n_d) / n)
+        q_d = (group["sentiment"] == 1).mean()
+        q_a = (files[files["product_category"] != category]["sentiment"] == 1).mean()
+        assert table.loc[category, "DPL"] == pytest.approx(q_a - q_d)
+    chosen = at.selectbox(key="facet").value
+    worst = table["DPL"].abs().idxmax()
+    assert chosen == worst
+    reading_tables = [t.value for t in at.table if "what it says" in t.value.columns]
+    assert len(reading_tables) == 1 and chosen in reading_tables[0].iloc[0]["what it says"]
+
+
+def test_drill_down_pages_through_one_cell(demo_env: Path) -> None:
+    at = sentiment_page({"dcat": "Wireless", "dsent": "negative"})
+    files = reviews(demo_env)
+    cell = files[(files["product_category"] == "Wireless") & (files["sentiment"] == -1)]
+    sample = next(t.value for t in at.table if "text" in t.value.columns)
+    assert len(sample) == min(20, len(cell))
+    assert set(sample["text"]) <= set(cell["review_body"])
+    assert set(sample["rating"].astype(int)) <= {1, 2}
+    assert any(f"of {len(cell):,}" in c.value for c in at.caption)
+
+
+def test_balance_action_writes_a_table_for_automl(own_lake: Path) -> None:
+    at = sentiment_page({"small": "true"})
+    name_input = next(t for t in at.text_input if t.label == "Table name")
+    name_input.input("reviews_for_automl")
+    next(b for b in at.button if b.label == "Write balanced table").click().run()
+    assert not at.exception
+    assert any("reviews_for_automl" in m.value for m in at.success)
+    backend = LocalBackend(local_settings(own_lake))
+    table = backend.get_table("demo", "reviews_for_automl")
+    assert table.format == "parquet"
+    cells = backend.run_query(
+        "SELECT product_category, sentiment, count(*) AS n FROM demo.reviews_for_automl GROUP BY 1, 2"
+    ).frame
+    assert cells["n"].nunique() == 1  # every category x sentiment cell has the same size
+    files = reviews(own_lake)
+    sizes = files.groupby("product_category").size()
+    assert set(cells["product_category"]) == set(sizes[sizes > 10].index)
+    assert int(cells["n"].iloc[0]) == int(
+        files[files["product_category"].isin(sizes[sizes > 10].index)]
+        .groupby(["product_category", "sentiment"])
+        .size()
+        .min()
+    )
+    backend.close()
