@@ -143,7 +143,7 @@ class RunHandle:
     fresh: bool
     estimate: ScanEstimate | None
     cancel_requested: bool = False
-    cancel_sent: bool = False
+    cancel_sent_at: float | None = None
 
 
 @dataclass
@@ -377,16 +377,19 @@ def cancel() -> None:
     _send_cancel(handle)
 
 
+CANCEL_RETRY_S = 2.0
+
+
 def _send_cancel(handle: RunHandle) -> None:
-    """Ask the engine to stop. NotFound means it has not registered the query yet (or it already ended): the
-    progress fragment asks again on its next tick until the worker finishes."""
+    """Ask the engine to stop. A request can arrive before the engine has started the query (NotFound, or a
+    DuckDB interrupt that lands before execution begins), so the progress fragment asks again every
+    ``CANCEL_RETRY_S`` seconds until the worker finishes."""
+    handle.cancel_sent_at = time.monotonic()
     try:
         data.backend().cancel_query(handle.query_id)
-        handle.cancel_sent = True
     except NotFound:
-        pass
+        handle.cancel_sent_at = None  # not registered yet: ask again on the next tick
     except LakeLensError as exc:
-        handle.cancel_sent = True
         _state()["sql.cancel_error"] = str(exc)
 
 
@@ -556,7 +559,8 @@ def _progress() -> None:
         return
     if handle.future.done():
         st.rerun()
-    if handle.cancel_requested and not handle.cancel_sent:
+    sent = handle.cancel_sent_at
+    if handle.cancel_requested and (sent is None or time.monotonic() - sent >= CANCEL_RETRY_S):
         _send_cancel(handle)
     elapsed = time.monotonic() - handle.started
     with st.container(border=True):
