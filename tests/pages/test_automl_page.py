@@ -1,0 +1,257 @@
+"""The AutoML page through AppTest: a finished local job (leaderboard, insights, Try it, URL state), the start
+form (refusal and a real start with Stop), empty states, and a stubbed Autopilot job on the aws backend."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import streamlit as st
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+from streamlit.testing.v1 import AppTest
+
+from lib.automl import autopilot, jobs
+from lib.backends.local import LocalBackend
+from tests.conftest import local_settings
+from tests.lib.test_autopilot import ANALYSIS, MODEL_QUALITY, WHEN, _candidate, _offline_client
+
+pytest_plugins = ("tests.aws_fixtures",)
+
+ROOT = Path(__file__).resolve().parents[2]
+JOB = "page-job"
+
+
+def _fresh_caches() -> None:
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="module")
+def trained_lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("automl-page") / "lake"
+    shutil.copytree(demo_lake_dir, root)
+    backend = LocalBackend(local_settings(root))
+    config = jobs.JobConfig(
+        name=JOB,
+        database="demo",
+        table="reviews",
+        text_column="review_body",
+        label_column="star_rating",
+        label_source="rating",
+        budget_s=10,
+    )
+    jobs.start_job(backend, config)
+    status = jobs.wait(backend, JOB, timeout_s=240)
+    assert status.status == "Completed", status.failure_reason
+    backend.close()
+    return root
+
+
+@pytest.fixture
+def local_app(trained_lake: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(trained_lake))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    _fresh_caches()
+    yield trained_lake
+
+
+def _open(**params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/automl.py")
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def _records(lake: Path, record: str) -> Any:
+    return json.loads((lake / "automl" / JOB / record).read_text())
+
+
+def _plotly(at: AppTest) -> list[dict[str, Any]]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def test_finished_job_shows_leaderboard_best_first_and_insights(local_app: Path) -> None:
+    at = _open(job=JOB)
+    assert not at.exception
+    candidates = _records(local_app, "candidates.json")
+    status = _records(local_app, "status.json")
+    board = next(df.value for df in at.dataframe if "candidate" in getattr(df.value, "columns", []))
+    board = board.data if hasattr(board, "data") else board  # a Styler
+    expected = sorted(candidates, key=lambda c: -c["validation_objective"])
+    assert list(board["candidate"]) == [c["label"] for c in expected]
+    assert board.iloc[0][""] == "★ best" and (board[""] == "★ best").sum() == 1
+    assert list(board["test accuracy"]) == pytest.approx([c["test_accuracy"] for c in expected])
+    best = next(c for c in candidates if c["name"] == status["best_candidate"])
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Test accuracy"] == f"{best['test_accuracy']:.1%}"
+    text = " ".join(md.value for md in at.markdown)
+    assert f"Best candidate: **{best['label']}**" in text
+    assert at.query_params["candidate"] == best["name"]
+    # The best candidate's confusion matrix is drawn from its record.
+    report = _records(local_app, f"candidates/{best['name']}/metrics.json")
+    heatmaps = [fig for fig in _plotly(at) if fig["data"] and fig["data"][0]["type"] == "heatmap"]
+    assert heatmaps and heatmaps[0]["data"][0]["text"][0][0].startswith(f"{report['confusion_matrix'][0][0]:,}")
+
+
+def test_any_candidate_from_the_url_gets_its_own_insights(local_app: Path) -> None:
+    candidates = _records(local_app, "candidates.json")
+    other = candidates[-1]
+    at = _open(job=JOB, candidate=other["name"])
+    assert not at.exception
+    assert f"#### {other['label']}" in [md.value for md in at.markdown]
+    report = _records(local_app, f"candidates/{other['name']}/metrics.json")
+    table = next(df.value for df in at.dataframe if "precision" in getattr(df.value, "columns", []))
+    assert list(table["class"])[:-1] == report["classes"]
+    assert list(table["f1"])[:-1] == pytest.approx([row["f1"] for row in report["per_class"]])
+    titles = [fig["layout"]["title"]["text"] for fig in _plotly(at)]
+    assert any(t.startswith(f"ROC curves of {other['label']}") for t in titles)
+    assert any(t.startswith(f"Words that push {other['label']}") for t in titles)
+
+
+def test_try_it_answers_a_typed_review(local_app: Path) -> None:
+    at = _open(job=JOB)
+    at.text_area(key="automl.try").set_value("Complete waste of money. It broke the first time I used it.").run()
+    assert not at.exception
+    answer = next(md.value for md in at.markdown if " answers **" in md.value)
+    assert "answers **negative**" in answer
+    at.text_area(key="automl.try").set_value("Absolutely love it. Exceeded my expectations.").run()
+    assert "answers **positive**" in next(md.value for md in at.markdown if " answers **" in md.value)
+
+
+def test_unknown_job_in_the_url_is_a_warning(local_app: Path) -> None:
+    at = _open(job="no-such-job")
+    assert not at.exception
+    assert any("no job no-such-job" in w.value for w in at.warning)
+
+
+def test_no_jobs_is_an_empty_state(demo_lake_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(demo_lake_dir))
+    _fresh_caches()
+    at = _open()
+    assert not at.exception
+    assert any("No local jobs yet" in c.value for c in at.caption)
+
+
+def test_start_form_refuses_a_label_that_is_not_one_and_starts_a_real_job(
+    fresh_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(fresh_backend.root))
+    _fresh_caches()
+    at = _open()
+    form = at.get("form")[0]
+    assert form is not None
+    # review_headline has 30 distinct values: not a label. Refused before anything starts.
+    at.radio[0].set_value("column")
+    label_box = next(sb for sb in at.selectbox if sb.label == "Label column")
+    label_box.set_value("review_headline")
+    submit = next(b for b in at.button if b.label == "Start the job")
+    submit.click().run()
+    assert not at.exception
+    assert any("classes" in e.value and "review_headline" in e.value for e in at.error), [e.value for e in at.error]
+    assert not (fresh_backend.root / "automl").exists()
+    # A sentiment from the rating, a 10-second budget: the job starts in its own process and the URL names it.
+    at.radio[0].set_value("rating")
+    next(ni for ni in at.number_input if ni.label == "Time budget (seconds)").set_value(10)
+    name_box = next(ti for ti in at.text_input if ti.label == "Job name")
+    name_box.set_value("from-the-form")
+    next(b for b in at.button if b.label == "Start the job").click().run()
+    assert not at.exception
+    assert at.query_params["job"] == "from-the-form"
+    status = jobs.read_status(fresh_backend, "from-the-form")
+    assert status.status in ("InProgress", "Completed")
+    # The job needs seconds to load its libraries, so it is still running: the page offers Stop, and Stop works.
+    assert any("Starting" in md.value or "AnalyzingData" in md.value for md in at.markdown)
+    next(b for b in at.button if b.label == "Stop the job").click().run()
+    assert not at.exception
+    assert jobs.stop_requested(fresh_backend, "from-the-form")
+    final = jobs.wait(fresh_backend, "from-the-form", timeout_s=240)
+    assert final.status == "Stopped"
+
+
+# -- aws backend: an Autopilot job read through stubbed clients ---------------------------------------------------
+
+
+def _body(payload: dict[str, Any]) -> StreamingBody:
+    raw = json.dumps(payload).encode()
+    return StreamingBody(io.BytesIO(raw), len(raw))
+
+
+def test_autopilot_job_on_the_aws_backend(aws_settings: Any, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_BACKEND", "aws")
+    monkeypatch.setenv("LAKELENS_S3_LAKE", aws_settings.s3_lake)
+    monkeypatch.setenv("LAKELENS_ENDPOINT_URL", moto_server)
+    sagemaker = _offline_client("sagemaker")
+    s3 = _offline_client("s3")
+    monkeypatch.setattr(autopilot, "client", lambda settings, service="sagemaker": s3 if service == "s3" else sagemaker)
+    _fresh_caches()
+    summary = {
+        "AutoMLJobName": "reviews-autopilot",
+        "AutoMLJobArn": "arn:aws:sagemaker:us-east-1:123456789012:automl-job/reviews-autopilot",
+        "AutoMLJobStatus": "Completed",
+        "AutoMLJobSecondaryStatus": "Completed",
+        "CreationTime": WHEN,
+        "EndTime": WHEN,
+        "LastModifiedTime": WHEN,
+    }
+    describe = {
+        **{k: v for k, v in summary.items() if k != "EndTime"},
+        "AutoMLJobInputDataConfig": [
+            {"ChannelType": "training", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://in/"}}}
+        ],
+        "OutputDataConfig": {"S3OutputPath": "s3://out/"},
+        "RoleArn": "arn:aws:iam::123456789012:role/sm",
+        "AutoMLProblemTypeConfig": {
+            "TextClassificationJobConfig": {"ContentColumn": "text", "TargetLabelColumn": "label"}
+        },
+        "AutoMLProblemTypeConfigName": "TextClassification",
+        "AutoMLJobObjective": {"MetricName": "Accuracy"},
+        "BestCandidate": _candidate("c-best", 0.91, with_reports=True),
+    }
+    with Stubber(sagemaker) as sm_stub, Stubber(s3) as s3_stub:
+        sm_stub.add_response("list_auto_ml_jobs", {"AutoMLJobSummaries": [summary]})
+        sm_stub.add_response("describe_auto_ml_job_v2", describe)
+        sm_stub.add_response(
+            "list_candidates_for_auto_ml_job",
+            {"Candidates": [_candidate("c-best", 0.91, with_reports=True), _candidate("c-two", 0.85)]},
+        )
+        prefix = "job/documentation/"
+        s3_stub.add_response(
+            "list_objects_v2", {"Contents": [{"Key": prefix + "model_monitor/c-best/statistics.json", "Size": 9}]}
+        )
+        s3_stub.add_response("get_object", {"Body": _body(MODEL_QUALITY)})
+        s3_stub.add_response(
+            "list_objects_v2", {"Contents": [{"Key": prefix + "explainability/c-best/analysis.json", "Size": 9}]}
+        )
+        s3_stub.add_response("get_object", {"Body": _body(ANALYSIS)})
+        at = _open(job="reviews-autopilot", source="autopilot")
+        assert not at.exception, at.exception
+        assert not at.error, [e.value for e in at.error]
+        assert "Autopilot job reviews-autopilot" in [s.value for s in at.subheader]
+        jobs_table = next(df.value for df in at.dataframe if "job" in getattr(df.value, "columns", []))
+        assert list(jobs_table["job"]) == ["reviews-autopilot"]
+        board = next(
+            df.value
+            for df in at.dataframe
+            if "candidate" in getattr(getattr(df.value, "data", df.value), "columns", [])
+        )
+        board = board.data if hasattr(board, "data") else board
+        assert list(board["candidate"]) == ["c-best", "c-two"] and board.iloc[0][""] == "★ best"
+        measures = next(df.value for df in at.dataframe if "measure" in getattr(df.value, "columns", []))
+        assert dict(zip(measures["measure"], measures["value"], strict=True))["accuracy"] == pytest.approx(0.85)
+        figures = _plotly(at)
+        heat = next(f for f in figures if f["data"][0]["type"] == "heatmap")
+        assert heat["data"][0]["text"][0][0].startswith("40")
+        assert any(f["layout"]["title"]["text"].startswith("Words that push c-best") for f in figures)
+        sm_stub.assert_no_pending_responses()
+        s3_stub.assert_no_pending_responses()
