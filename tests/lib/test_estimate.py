@@ -129,3 +129,29 @@ def test_a_self_join_reads_the_table_once_per_reference(demo_backend: LocalBacke
     scan = estimate_scan(demo_backend, "SELECT count(*) FROM demo.reviews a JOIN demo.reviews b USING (review_id)")
     assert scan.bytes == 2 * size_on_disk(demo_lake_dir, CURATED)
     assert "(read 2 times)" in scan.describe()
+
+
+# -- the same estimate on S3 + Glue (moto) -----------------------------------------------------------------------
+from tests.aws_fixtures import aws_backend, aws_settings, moto_server  # noqa: E402, F401  (pytest fixtures)
+
+
+def test_estimate_on_s3_and_glue(aws_backend) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from lib.catalog import Column, parquet_table
+
+    sizes = {"Books": 1_000, "Toys": 250, "PC": 40}
+    for category, size in sizes.items():
+        aws_backend.write(f"curated/reviews/product_category={category}/part-0.parquet", b"x" * size)
+    aws_backend.write("curated/reviews/product_category=Books/_SUCCESS", b"marker")  # skipped, as Athena skips it
+    aws_backend.register_table(
+        parquet_table(
+            "demo",
+            "reviews",
+            [Column("star_rating", "int")],
+            aws_backend.to_s3_location("curated/reviews/"),
+            partition_keys=[Column("product_category", "string")],
+        )
+    )
+    assert estimate_scan(aws_backend, "SELECT * FROM demo.reviews").bytes == 1_000 + 250 + 40
+    pruned = estimate_scan(aws_backend, "SELECT * FROM demo.reviews WHERE product_category IN ('Toys', 'PC')")
+    assert pruned.bytes == 250 + 40
+    assert pruned.tables[0].partitions_read == 2 and pruned.tables[0].partitions_total == 3

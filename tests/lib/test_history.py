@@ -190,3 +190,27 @@ def test_saving_explains_what_is_missing(backend: LocalBackend, name: str, sql: 
     with pytest.raises(LakeLensError, match=words):
         SavedQueries(backend).save(name, sql)
     assert SavedQueries(backend).list() == []
+
+
+# -- the same records on S3 (moto): a team on one S3 lake shares them ------------------------------------------
+from tests.aws_fixtures import aws_backend, aws_settings, moto_server  # noqa: E402, F401  (pytest fixtures)
+
+
+def test_history_and_saved_queries_on_s3(aws_backend) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from lib.backends.aws import AwsBackend
+
+    history = History(aws_backend)
+    for n in (1, 3, 2):
+        history.record(entry(n))
+    failed = HistoryEntry(sql="SELECT x", status="failed", started_at=T0 + timedelta(minutes=9), error="Column x")
+    history.record(failed)
+    SavedQueries(aws_backend).save("Per category", "SELECT product_category FROM demo.reviews", "Shared")
+    colleague = AwsBackend(aws_backend.settings)  # another analyst, another process: only S3 in common
+    assert [e.sql for e in History(colleague).recent()] == ["SELECT x", "SELECT 3", "SELECT 2", "SELECT 1"]
+    assert [e.sql for e in History(colleague).recent(search="column x")] == ["SELECT x"]
+    assert History(colleague).get(failed.id) == failed
+    (saved,) = SavedQueries(colleague).list()
+    assert (saved.name, saved.description) == ("Per category", "Shared")
+    keys = [o.key for o in colleague.list_objects("_lakelens/history/").objects]
+    assert len(keys) == 4 and all(k.endswith(".json") for k in keys)
+    colleague.close()

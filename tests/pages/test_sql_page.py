@@ -20,10 +20,14 @@ from streamlit.testing.v1 import AppTest
 from components.sentiment_charts import SENTIMENT_COLOURS
 from lib.chart_suggest import ChartSpec, encode
 from lib.history import History
+from lib.paths import human_bytes
 from lib.sql import week1_queries
+from tests.aws_fixtures import aws_settings, column, moto_server, seed_athena_results  # noqa: F401  (fixtures)
 from tests.conftest import lake_checksums, local_settings
 
 ROOT = Path(__file__).resolve().parents[2]
+# 2,000⁴ rows to count: it never ends by itself, so only a cancel or the timeout can stop it (and the lake
+# fixture interrupts whatever is still running when a test ends, so a failure cannot leave it behind).
 SLOW_SQL = "SELECT count(*) AS n FROM demo.reviews a, demo.reviews b, demo.reviews c, demo.reviews d"
 
 
@@ -35,6 +39,11 @@ def lake(demo_lake_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(root))
     monkeypatch.setenv("LAKELENS_BACKEND", "local")
     yield root
+    from lib import data
+
+    backend = data.backend()
+    for cursor in list(getattr(backend, "_running", {}).values()):
+        cursor.interrupt()
 
 
 def reviews(root: Path) -> pd.DataFrame:
@@ -119,13 +128,31 @@ def test_every_week1_starter_runs_unchanged(lake: Path) -> None:
             assert dict(zip(frame.num_words, frame.count_reviews, strict=True)) == words.to_dict()
 
 
+def test_a_repeated_run_comes_from_the_cache_until_run_fresh(lake: Path) -> None:
+    at = sql_page()
+    run(at, "SELECT count(*) AS n FROM demo.reviews")
+    first_id = at.session_state["sql.outcome"].result.stats.query_id
+    run(at)
+    assert at.session_state["sql.outcome"].status == "cached"
+    assert at.session_state["sql.outcome"].result.stats.query_id == first_id
+    assert any("from the cache" in c.value for c in at.caption)
+    at.button(key="sql.fresh_button").click().run()
+    wait_done(at)
+    fresh = at.session_state["sql.outcome"]
+    assert fresh.status == "succeeded" and fresh.result.stats.query_id != first_id
+    assert fresh.result.frame["n"][0] == len(reviews(lake))
+    assert [e.status for e in History(_backend(lake)).recent()] == ["succeeded", "cached", "succeeded"]
+
+
 def test_result_is_truncated_with_the_setting_named(lake: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKELENS_MAX_ROWS", "50")
     at = sql_page()
     run(at, "SELECT review_id FROM demo.reviews")
     total = len(reviews(lake))
     assert len(at.dataframe[0].value) == 50
-    assert any(c.value == f"showing 50 of {total:,} rows — raise LAKELENS_MAX_ROWS to see more" for c in at.caption)
+    assert any(
+        c.value.endswith(f"showing 50 of {total:,} rows — raise LAKELENS_MAX_ROWS to see more") for c in at.caption
+    )
 
 
 def test_chart_is_suggested_and_editable(lake: Path) -> None:
@@ -273,3 +300,185 @@ def test_schema_sidebar_lists_columns_and_inserts_names(lake: Path) -> None:
     assert at.session_state["sql.text"] == "SELECT star_rating"
     at.button(key="schema.demo.reviews").click().run()
     assert at.session_state["sql.text"] == "SELECT star_rating demo.reviews"
+
+
+# -- the aws backend, against moto --------------------------------------------------------------------------------
+# moto runs no SQL: each query SUCCEEDS with the next seeded result. FAILED, CANCELLED and a query that keeps
+# RUNNING until StopQueryExecution are made by wrapping the backend's Athena client (GetQueryExecution's answer
+# is rewritten; every other call, StopQueryExecution included, goes to moto).
+
+COUNT_SQL = "SELECT product_category, count(*) AS reviews FROM demo.reviews GROUP BY 1 ORDER BY 2 DESC"
+COUNT_RESULT = (
+    [column("product_category", "varchar"), column("reviews", "bigint")],
+    [["product_category", "reviews"], ["Books", "7"], ["Toys", "3"]],
+)
+
+
+@pytest.fixture
+def aws_lake(aws_settings, moto_server: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]  # noqa: F811
+    """An S3 lake with demo.reviews in Glue (two partitions), and the app pointed at it."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import streamlit as st
+
+    from lib.backends.aws import AwsBackend
+    from lib.catalog import Column, parquet_table
+
+    backend = AwsBackend(aws_settings)
+    for category, ratings in (("Books", [5, 4, 1]), ("Toys", [3, 5])):
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"star_rating": pa.array(ratings, pa.int32())}), buffer)
+        backend.write(f"curated/reviews/product_category={category}/part-0.parquet", buffer.getvalue())
+    backend.register_table(
+        parquet_table(
+            "demo",
+            "reviews",
+            [Column("star_rating", "int")],
+            backend.to_s3_location("curated/reviews/"),
+            partition_keys=[Column("product_category", "string")],
+        )
+    )
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_BACKEND", "aws")
+    monkeypatch.setenv("LAKELENS_S3_LAKE", aws_settings.s3_lake)
+    monkeypatch.setenv("LAKELENS_ENDPOINT_URL", moto_server)
+    monkeypatch.setenv("LAKELENS_AWS_REGION", aws_settings.aws_region)
+    st.cache_data.clear()  # results and listings cached by earlier tests on the same bucket name
+    st.cache_resource.clear()
+    yield backend
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    backend.close()
+
+
+def athena_executions(backend) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(backend._client("athena").list_query_executions().get("QueryExecutionIds", []))
+
+
+def history_keys(backend) -> list[str]:  # type: ignore[no-untyped-def]
+    return [o.key for o in backend.list_objects("_lakelens/history/").objects]
+
+
+class ScriptedAthena:
+    """The backend's Athena client with GetQueryExecution's state chosen by the test."""
+
+    def __init__(self, real, state: str, reason: str = "") -> None:  # type: ignore[no-untyped-def]
+        self.real, self.state, self.reason = real, state, reason
+        self.stopped: list[str] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(self.real, name)
+
+    def get_query_execution(self, **kwargs):  # type: ignore[no-untyped-def]
+        answer = self.real.get_query_execution(**kwargs)
+        status = answer["QueryExecution"]["Status"]
+        if kwargs["QueryExecutionId"] in self.stopped:
+            status["State"] = "CANCELLED"
+        else:
+            status["State"] = self.state
+            if self.reason:
+                status["StateChangeReason"] = self.reason
+        return answer
+
+    def stop_query_execution(self, **kwargs):  # type: ignore[no-untyped-def]
+        self.stopped.append(kwargs["QueryExecutionId"])
+        return self.real.stop_query_execution(**kwargs)
+
+
+@pytest.fixture
+def scripted_athena(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    from lib.backends.aws import AwsBackend
+
+    scripts: dict[str, ScriptedAthena] = {}
+    original = AwsBackend._client
+
+    def client(self, service):  # type: ignore[no-untyped-def]
+        real = original(self, service)
+        if service != "athena" or "state" not in scripts:
+            return real
+        if "client" not in scripts:
+            scripted = scripts["state"]
+            scripts["client"] = ScriptedAthena(real, scripted.state, scripted.reason)  # type: ignore[arg-type]
+        return scripts["client"]
+
+    monkeypatch.setattr(AwsBackend, "_client", client)
+
+    def script(state: str, reason: str = "") -> dict[str, ScriptedAthena]:
+        scripts["state"] = ScriptedAthena(None, state, reason)
+        return scripts
+
+    return script
+
+
+def test_aws_link_fills_the_editor_but_waits_for_run(aws_lake, moto_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    at = sql_page({"sql": COUNT_SQL})
+    assert at.session_state["sql.text"] == COUNT_SQL
+    assert any("has not run yet" in i.value for i in at.info)
+    assert not is_running(at) and not at.dataframe
+    assert athena_executions(aws_lake) == [] and history_keys(aws_lake) == []
+    # The estimate comes from Glue and S3: both partitions' objects.
+    sizes = sum(
+        o.size
+        for p in ("Books", "Toys")
+        for o in aws_lake.list_objects(f"curated/reviews/product_category={p}/").objects
+    )
+    assert any(f"about {human_bytes(sizes)} from 2 of 2 partitions" in c.value for c in at.caption)
+    seed_athena_results(moto_server, [COUNT_RESULT])
+    at.button(key="sql.run_button").click().run()
+    wait_done(at)
+    frame = at.dataframe[0].value
+    assert frame["product_category"].tolist() == ["Books", "Toys"] and frame["reviews"].tolist() == [7, 3]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Scanned"] == "0 B" and metrics["Athena cost"] == "$0.00005"  # moto reports 0 B: 10 MB billed
+    assert any("engine Athena" in c.value for c in at.caption)
+    assert len(athena_executions(aws_lake)) == 1 and len(history_keys(aws_lake)) == 1
+    downloads = [b.proto.label for b in at.get("download_button")]
+    assert downloads == ["Whole result as CSV", "Whole result as Parquet"]
+
+
+def test_aws_link_to_a_cached_result_runs_without_a_new_scan(aws_lake, moto_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    seed_athena_results(moto_server, [COUNT_RESULT])
+    first = sql_page()
+    run(first, COUNT_SQL)
+    assert len(athena_executions(aws_lake)) == 1
+    colleague = sql_page({"sql": COUNT_SQL})  # a new session opening the shared link
+    wait_done(colleague)
+    assert colleague.dataframe[0].value["reviews"].tolist() == [7, 3]
+    assert any("from the cache" in c.value for c in colleague.caption)
+    assert len(athena_executions(aws_lake)) == 1
+
+
+def test_aws_failed_query_is_one_message(aws_lake, scripted_athena) -> None:  # type: ignore[no-untyped-def]
+    scripted_athena("FAILED", "SYNTAX_ERROR: line 1:8: Column 'colour' cannot be resolved")
+    at = sql_page()
+    run(at, "SELECT colour FROM demo.reviews")
+    assert len(at.error) == 1
+    assert "colour" in at.error[0].value and "Traceback" not in at.error[0].value
+    assert not at.exception
+
+
+def test_aws_cancelled_query_is_one_message(aws_lake, scripted_athena) -> None:  # type: ignore[no-untyped-def]
+    scripted_athena("CANCELLED")
+    at = sql_page()
+    run(at, COUNT_SQL)
+    assert [e.value for e in at.error] == ["The query was cancelled."]
+
+
+def test_aws_cancel_button_stops_the_athena_query(aws_lake, scripted_athena) -> None:  # type: ignore[no-untyped-def]
+    scripts = scripted_athena("RUNNING")
+    at = sql_page()
+    set_sql(at, COUNT_SQL)
+    at.button(key="sql.run_button").click().run()
+    deadline = time.monotonic() + 20
+    while "client" not in scripts or not athena_executions(aws_lake):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    at.run()
+    assert is_running(at) and any("Running" in m.value for m in at.markdown)
+    at.button(key="sql.cancel_button").click().run()
+    wait_done(at, timeout=30)
+    (execution_id,) = athena_executions(aws_lake)
+    assert set(scripts["client"].stopped) == {execution_id}  # StopQueryExecution for the query the page started
+    assert [e.value for e in at.error] == ["The query was cancelled."]
