@@ -255,7 +255,12 @@ def _check_tree(tree: exp.Expression) -> None:
                     f"The function {name}() is not allowed: LakeLens SQL reads catalog tables only, not files, "
                     "settings or the environment."
                 )
-        if isinstance(node, exp.Table) and not isinstance(node.this, exp.Identifier):
+        if isinstance(node, _WRITE_TYPES) and node is not tree:
+            raise SqlRefused(
+                f"A {type(node).__name__.upper()} inside a query would change the lake, and LakeLens never runs "
+                "one there: write a query that only reads."
+            )
+        if isinstance(node, exp.Table) and node.this is not None and not isinstance(node.this, exp.Identifier):
             inner = node.this
             name = _function_name(inner) if isinstance(inner, exp.Func) else inner.sql()
             raise SqlRefused(f"Reading from {name}(...) is not allowed: query catalog tables by name (database.table).")
