@@ -120,12 +120,12 @@ def main() -> None:
     except LakeLensError as exc:
         st.error(str(exc), icon=":material/settings:")
         st.stop()
+    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
+    pages += [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
+    navigation = st.navigation(pages)  # first, so the sidebar shows LakeLens's pages even during a demo build
     with friendly_errors(stop=True):
         ensure_lake()
         sidebar_badge(data.info())
-    pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
-    pages += [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
-    navigation = st.navigation(pages)
     present.toggle()
     report_pins.sidebar_report()
     navigation.run()

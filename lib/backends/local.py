@@ -23,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -92,6 +93,7 @@ class LocalBackend(Backend):
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: dict[str, tuple[Any, ...]] = {}
         self._running: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._cancelled: OrderedDict[str, None] = OrderedDict()  # cancels that may arrive before the query runs
 
     # -- the backend ----------------------------------------------------------------------------------------
     def info(self) -> BackendInfo:
@@ -462,6 +464,10 @@ class LocalBackend(Backend):
         cursor = con.cursor()
         with self._lock:
             self._running[query_id] = cursor
+            cancelled_early = query_id in self._cancelled
+        if cancelled_early:
+            self._finish(query_id, cursor)
+            raise QueryCancelled("The query was cancelled.")
         timer = threading.Timer(timeout_s or self.settings.query_timeout_s, cursor.interrupt)
         timer.start()
         try:
@@ -486,9 +492,9 @@ class LocalBackend(Backend):
             raise _engine_error(exc) from None
         finally:
             timer.cancel()
-            with self._lock:
-                self._running.pop(query_id, None)
-            cursor.close()
+            cancelled_late = self._finish(query_id, cursor)
+        if cancelled_late:  # DuckDB may not see an interrupt sent just before it started executing
+            raise QueryCancelled("The query was cancelled.")
         table = pa.Table.from_batches(kept, schema=schema) if kept else schema.empty_table()
         frame = table.slice(0, limit).to_pandas()
         return QueryResult(
@@ -552,12 +558,23 @@ class LocalBackend(Backend):
             f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t or SHOW PARTITIONS t."
         )
 
+    def _finish(self, query_id: str, cursor: duckdb.DuckDBPyConnection) -> bool:
+        """Forget a finished query; True if a cancel was asked for it."""
+        with self._lock:
+            self._running.pop(query_id, None)
+            cancelled = self._cancelled.pop(query_id, 0) is None
+        cursor.close()
+        return cancelled
+
     def cancel_query(self, query_id: str) -> None:
+        """Interrupt a running query; a cancel that arrives before the query starts is remembered."""
         with self._lock:
             cursor = self._running.get(query_id)
-        if cursor is None:
-            raise NotFound(f"Query {query_id} is not running.")
-        cursor.interrupt()
+            self._cancelled[query_id] = None
+            while len(self._cancelled) > 1000:
+                self._cancelled.popitem(last=False)
+        if cursor is not None:
+            cursor.interrupt()
 
     def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
         """Stream a whole query result to ``path`` (csv, parquet or JSON lines) without holding it in memory."""

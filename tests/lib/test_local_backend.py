@@ -209,3 +209,11 @@ def test_a_query_past_the_timeout_is_stopped(demo_lake_dir: Path) -> None:
             "FROM demo.reviews a, demo.reviews b, demo.reviews c, demo.reviews d"
         )
     backend.close()
+
+
+def test_a_cancel_that_arrives_before_the_query_starts_is_honoured(demo_backend: LocalBackend) -> None:
+    demo_backend.cancel_query("cancelled-before-start")
+    with pytest.raises(QueryCancelled):
+        demo_backend.run_query("SELECT count(*) FROM demo.reviews", query_id="cancelled-before-start")
+    # the id is forgotten afterwards: a new query with another id runs normally
+    assert demo_backend.run_query("SELECT count(*) AS n FROM demo.reviews", query_id="next").frame["n"][0] > 0
