@@ -6,17 +6,22 @@ in the browser, with no server-side image engine.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from components.feedback import friendly_errors
-from lib.chart_suggest import AGGREGATIONS, CHART_KINDS, ChartSpec, build_figure, encode, suggest, validate
+from components.report_pins import pin_chart
+from lib.chart_suggest import AGGREGATIONS, CHART_KINDS, ChartSpec, build_figure, encode, suggest, title_for, validate
 
 _NONE = "—"
 _KIND_LABELS = {"bar": "Bar", "line": "Line", "scatter": "Scatter", "histogram": "Histogram"}
 
 
-def chart_builder(frame: pd.DataFrame, linked: ChartSpec | None, *, key: str) -> ChartSpec | None:
+def chart_builder(
+    frame: pd.DataFrame, linked: ChartSpec | None, *, key: str, pin_details: dict[str, Any] | None = None
+) -> ChartSpec | None:
     """Controls and the chart. ``linked`` (from the URL) wins over the suggestion when its columns exist."""
     if frame.empty:
         st.caption("No rows to chart.")
@@ -68,4 +73,5 @@ def chart_builder(frame: pd.DataFrame, linked: ChartSpec | None, *, key: str) ->
             },
         )
         st.caption(":material/photo_camera: The camera button in the chart's toolbar saves it as a PNG.")
+        pin_chart(title_for(spec), "SQL", figure, key=f"sql.chart.{key}", **(pin_details or {}))
     return spec

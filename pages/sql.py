@@ -7,12 +7,15 @@ import streamlit as st
 from components import sql_editor
 from components.chart_builder import chart_builder
 from components.feedback import friendly_errors
+from components.report_pins import pin_table
 from components.result_grid import download_buttons, result_grid, stats_cards
+from components.routing import require_app
 from components.schema_sidebar import load_schema, schema_sidebar
 from lib import data
 from lib.chart_suggest import decode
 from lib.sql import week1_queries
 
+require_app()
 st.title("SQL")
 st.caption(
     "Athena (Trino) SQL on the lake; Ctrl/Cmd+Enter in the editor runs it. Read-only unless LAKELENS_ALLOW_WRITES "
@@ -44,6 +47,19 @@ results, chart, history, saved = st.tabs(
     ]
 )
 outcome = sql_editor.outcome()
+pin_details = (
+    {
+        "sql": outcome.sql,
+        "engine": outcome.result.stats.engine,
+        "rows": outcome.result.stats.total_rows
+        if outcome.result.stats.total_rows is not None
+        else outcome.result.stats.rows,
+        "bytes_scanned": outcome.result.stats.bytes_scanned,
+        "bytes_estimated": outcome.result.stats.bytes_estimated,
+    }
+    if outcome is not None and outcome.result is not None
+    else {}
+)
 with results:
     if outcome is None:
         st.caption("Run a query to see its rows here.")
@@ -53,11 +69,14 @@ with results:
         stats_cards(outcome.result.stats, cached=outcome.cached, elapsed_s=outcome.elapsed_s)
         result_grid(outcome.result, key=str(outcome.number))
         download_buttons(outcome.sql, outcome.result.stats, settings, key=str(outcome.number))
+        pin_table("Query result", "SQL", outcome.result.frame, key=f"sql.result.{outcome.number}", **pin_details)
 with chart:
     if outcome is None or outcome.result is None:
         st.caption("Run a query to chart its result here.")
     else:
-        chart_builder(outcome.result.frame, st.session_state["sql.linked_chart"], key=str(outcome.number))
+        chart_builder(
+            outcome.result.frame, st.session_state["sql.linked_chart"], key=str(outcome.number), pin_details=pin_details
+        )
 with history:
     sql_editor.history_panel()
 with saved:
