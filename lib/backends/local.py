@@ -377,8 +377,13 @@ class LocalBackend(Backend):
                     continue
                 path = Path(dirpath) / name
                 resolved = path.resolve()
-                if root in resolved.parents:
-                    files.append(resolved)
+                if root not in resolved.parents:
+                    shown = path.relative_to(self.root).as_posix()
+                    raise PathError(
+                        f"Table {table.qualified_name} has a file that links outside the lake ({shown}); LakeLens "
+                        "does not read it: remove the link or copy the file into the lake."
+                    )
+                files.append(resolved)
         return files
 
     def _ensure_view(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> int:
