@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lib import bias
-from lib.sentiment import MISSING_SENTIMENT, SMALL_CATEGORY_MAX, WORD_BINS, bin_label, sentiment_order
+from lib.sentiment import MISSING_SENTIMENT, SMALL_CATEGORY_MAX, WORD_BINS, WORD_CAP, bin_label, sentiment_order
 
 SENTIMENT_COLOURS: dict[str, str] = {
     "negative": "#D55E00",
@@ -296,8 +296,21 @@ def percentile_table(percentiles: pd.DataFrame) -> None:
     for column in percentiles.columns:
         if column.startswith("p") and column[1:].isdigit():
             labels[column] = "median" if column == "p50" else f"{column[1:]}th pct"
+    percentile_rows = [labels[c] for c in percentiles.columns if c.startswith("p") and c[1:].isdigit()]
     stats.index = [labels.get(i, i) for i in stats.index]
-    shown = stats.map(lambda v: "–" if pd.isna(v) else (f"{v:,.1f}" if not float(v).is_integer() else f"{int(v):,}"))
+
+    def cell(value: object, capped: bool) -> str:
+        if pd.isna(value):  # type: ignore[call-overload]
+            return "–"
+        number = float(value)  # type: ignore[arg-type]
+        if capped and number >= WORD_CAP:  # counts past the cap share one group: the percentile is at least this
+            return f"{WORD_CAP:,}+"
+        return f"{number:,.1f}" if not number.is_integer() else f"{int(number):,}"
+
+    shown = pd.DataFrame(
+        {column: [cell(v, row in percentile_rows) for row, v in stats[column].items()] for column in stats.columns},
+        index=stats.index,
+    )
     st.table(shown)
 
 

@@ -54,7 +54,8 @@ ROLE_HELP: dict[Role, str] = {
 }
 
 SMALL_CATEGORY_MAX = 10  # the course drops categories with 10 reviews or fewer
-MAX_GROUPS = 5_000  # most rows an aggregate may return (categories × sentiments, months × sentiments)
+MAX_GROUPS = 10_000  # most rows an aggregate may return (categories × sentiments, sentiments × word counts)
+WORD_CAP = 1024  # word counts from here up are one group in the lengths query (their sum and maximum are kept)
 WORD_BINS: tuple[int, ...] = (0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 PERCENTILES: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 
@@ -327,10 +328,8 @@ def words_expr(spec: Spec) -> exp.Expr | None:
         return _col(spec.mapping.words)
     if not spec.mapping.text:
         return None
-    return _fill(
-        "CASE WHEN t IS NULL THEN NULL WHEN length(t) = 0 THEN 0 ELSE length(t) - length(replace(t, ' ', '')) + 1 END",
-        t=_col(spec.mapping.text),
-    )
+    # spaces + 1, and 0 for empty text (sign(0) = 0); NULL text stays NULL
+    return _fill("length(t) - length(replace(t, ' ', '')) + sign(length(t))", t=_col(spec.mapping.text))
 
 
 def _literal(value: Any) -> exp.Expr:
@@ -408,7 +407,13 @@ def counts_sql(spec: Spec) -> str:
 
 
 def lengths_sql(spec: Spec) -> str:
-    """Words per review by sentiment and overall: count, mean, percentiles and log2 histogram bins, in one scan."""
+    """The words-per-review distribution by sentiment: reviews per (sentiment, word count), in one scan.
+
+    Word counts above ``WORD_CAP`` share one group (with their sum and maximum kept), so the result has at most
+    a thousand-odd rows per sentiment whatever the table's size; reviews without text form a NULL group. There is
+    deliberately no WHERE on ``words``: the engine would compute the word count twice (filter and projection). The percentiles, mean and histogram are
+    computed from it exactly — one hash aggregate instead of a quantile sketch per percentile.
+    """
     words = words_expr(spec)
     if words is None:
         raise LakeLensError("Words per review need a text column (or a word-count column); pick one under Columns.")
@@ -418,33 +423,17 @@ def lengths_sql(spec: Spec) -> str:
         ),
         where_conditions(spec),
     )
-    w = exp.column("words")
-    select: list[exp.Expr] = [
-        exp.column("sentiment"),
-        exp.alias_(_fill("grouping(sentiment)"), "is_total"),
-        exp.alias_(exp.Count(this=w.copy()), "reviews"),
-        exp.alias_(exp.Avg(this=w.copy()), "mean"),
-    ]
-    for p in PERCENTILES:
-        select.append(exp.alias_(_fill("approx_percentile(words, p)", p=exp.Literal.number(p)), f"p{round(p * 100)}"))
-    select.append(exp.alias_(exp.Max(this=w.copy()), "max"))
-    for low, high in zip(WORD_BINS, [*WORD_BINS[1:], None], strict=True):
-        if high is None:
-            condition = _fill("count_if(words >= lo)", lo=exp.Literal.number(low))
-        elif low == 0:
-            condition = _fill("count_if(words = 0)")
-        else:
-            condition = _fill(
-                "count_if(words >= lo AND words < hi)", lo=exp.Literal.number(low), hi=exp.Literal.number(high)
-            )
-        select.append(exp.alias_(condition, f"bin_{low}"))
     query = (
-        exp.select(*select)
-        .from_(inner.subquery("w"))
-        .group_by(exp.GroupingSets(expressions=[exp.Tuple(expressions=[exp.column("sentiment")]), exp.Tuple()]))
-        .order_by(
-            exp.Ordered(this=exp.column("is_total")), exp.Ordered(this=exp.column("sentiment"), nulls_first=False)
+        exp.select(
+            exp.column("sentiment"),
+            exp.alias_(_fill("least(words, cap)", cap=exp.Literal.number(WORD_CAP)), "word_count"),
+            exp.alias_(exp.Count(this=exp.Star()), "reviews"),
+            exp.alias_(exp.Sum(this=exp.column("words")), "total_words"),
+            exp.alias_(exp.Max(this=exp.column("words")), "longest"),
         )
+        .from_(inner.subquery("w"))
+        .group_by(exp.Literal.number(1), exp.Literal.number(2))
+        .order_by(exp.Ordered(this=exp.Literal.number(1), nulls_first=False), exp.Ordered(this=exp.Literal.number(2)))
     )
     return _render(query)
 
@@ -698,34 +687,56 @@ def bin_label(low: int) -> str:
     return str(low) if high == low else f"{low}–{high}"
 
 
+def _percentile(counts: pd.DataFrame, p: float) -> float:
+    """The smallest word count with at least a share ``p`` of the reviews at or below it (inverted CDF)."""
+    total = int(counts["reviews"].sum())
+    cumulative = counts["reviews"].cumsum()
+    position = int((cumulative >= p * total).to_numpy().argmax())
+    return float(counts["word_count"].iloc[position])
+
+
+def _summary(counts: pd.DataFrame) -> dict[str, float]:
+    counts = counts.sort_values("word_count")
+    reviews = int(counts["reviews"].sum())
+    row: dict[str, float] = {"reviews": reviews, "mean": float(counts["total_words"].sum()) / reviews}
+    for p in PERCENTILES:
+        row[f"p{round(p * 100)}"] = _percentile(counts, p)
+    row["max"] = float(counts["longest"].max())
+    return row
+
+
 def tidy_lengths(frame: pd.DataFrame, spec: Spec) -> Lengths:
-    total_mask = frame["is_total"].astype(int) == 1
-    names = [
-        "all reviews" if is_total else sentiment_name(v, spec.definition)
-        for v, is_total in zip(frame["sentiment"].astype(object), total_mask, strict=True)
-    ]
+    """Percentile table (one row per sentiment and one for all reviews) and the log2 histogram, from the counts."""
+    out = frame[frame["word_count"].notna()].copy()  # reviews without text: counted by the null summary
+    for column in ("word_count", "reviews", "total_words", "longest"):
+        out[column] = pd.to_numeric(out[column])
+    out["name"] = [sentiment_name(v, spec.definition) for v in out["sentiment"].astype(object)]
     stats = ["reviews", "mean", *[f"p{round(p * 100)}" for p in PERCENTILES], "max"]
-    percentiles = frame[stats].copy()
-    percentiles.insert(0, "sentiment", names)
-    order = [*sentiment_order([n for n in names if n != "all reviews"]), "all reviews"]
-    percentiles = percentiles.set_index("sentiment").loc[order].reset_index()
-    rows = []
-    for name, (_, row) in zip(names, frame.iterrows(), strict=True):
-        if name == "all reviews" or name == MISSING_SENTIMENT:
-            continue
-        total = int(row["reviews"]) or 1
+    names = sentiment_order(list(out["name"].unique()))
+    rows = [{"sentiment": name, **_summary(out[out["name"] == name])} for name in names]
+    if len(out):
+        overall = out.groupby("word_count", as_index=False).agg(
+            reviews=("reviews", "sum"), total_words=("total_words", "sum"), longest=("longest", "max")
+        )
+        rows.append({"sentiment": "all reviews", **_summary(overall)})
+    percentiles = pd.DataFrame(rows, columns=["sentiment", *stats])
+    out["bin"] = [max(b for b in WORD_BINS if b <= w) for w in out["word_count"]]
+    binned = out[out["name"] != MISSING_SENTIMENT].groupby(["name", "bin"])["reviews"].sum()
+    histogram_rows = []
+    for name in [n for n in names if n != MISSING_SENTIMENT]:
+        total = int(binned[name].sum()) or 1
         for low in WORD_BINS:
-            count = int(row[f"bin_{low}"])
-            rows.append(
+            count = int(binned.get((name, low), 0))
+            histogram_rows.append(
                 {"bin": low, "bin_label": bin_label(low), "name": name, "reviews": count, "share": count / total}
             )
-    histogram = pd.DataFrame(rows, columns=["bin", "bin_label", "name", "reviews", "share"])
+    histogram = pd.DataFrame(histogram_rows, columns=["bin", "bin_label", "name", "reviews", "share"])
     if len(histogram):
         used = histogram.groupby("bin")["reviews"].sum()
         nonzero = used[used > 0].index
         if len(nonzero):
             histogram = histogram[(histogram["bin"] >= nonzero.min()) & (histogram["bin"] <= nonzero.max())]
-    return Lengths(percentiles.reset_index(drop=True), histogram.reset_index(drop=True))
+    return Lengths(percentiles, histogram.reset_index(drop=True))
 
 
 def tidy_monthly(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -901,3 +912,51 @@ def _objects_under(backend: Any, folder: str) -> tuple[list[str], list[str]]:
         token = page.next_token
         if not token:
             return keys, folders
+
+
+# -- the whole page's data, for the benchmark and the CLI ---------------------------------------------------------
+def page_data(
+    qualified_name: str, definition: SentimentDefinition = "three_class", *, backend: Any = None
+) -> dict[str, Any]:
+    """Everything the Sentiment page computes for a table before any filter is set; returns a small summary.
+
+    Without ``backend`` the queries go through ``lib.data`` — the page's own cached path, so a second call is
+    answered from the cache — and with one they run on it directly. The SQL is the page's SQL, character for
+    character, so the cache entries are shared with the page.
+    """
+    from lib import bias
+
+    database, _, name = qualified_name.partition(".")
+    if backend is None:
+        from lib import data  # the pages' cached access: the one module in lib that imports Streamlit
+
+        table = data.table(database, name)
+
+        def run(sql: str) -> pd.DataFrame:
+            return data.query(sql, max_rows=MAX_GROUPS).frame
+
+    else:
+        table = backend.get_table(database, name)
+
+        def run(sql: str) -> pd.DataFrame:
+            return backend.run_query(sql, max_rows=MAX_GROUPS).frame
+
+    spec = Spec(table, detect_columns(table), definition)
+    counts = tidy_counts(run(counts_sql(spec)), spec)
+    summary: dict[str, Any] = {"reviews": int(counts["reviews"].sum()), "queries": 1, "rows_to_page": len(counts)}
+    if spec.mapping.text or spec.mapping.words:
+        frame = run(lengths_sql(spec))
+        tidy_lengths(frame, spec)
+        summary["queries"] += 1
+        summary["rows_to_page"] += len(frame)
+        summary["words_from"] = "column" if spec.mapping.words else "text"
+    if spec.mapping.date:
+        frame = run(monthly_sql(spec))
+        tidy_monthly(frame, spec)
+        summary["queries"] += 1
+        summary["rows_to_page"] += len(frame)
+    if spec.mapping.category:
+        positive = default_positive(list(counts["sentiment"].dropna().unique()), definition)
+        summary["facets"] = len(bias.facet_metrics(counts, positive))
+        summary["balanced_rows"] = bias.balance_plan(counts).rows_after
+    return summary

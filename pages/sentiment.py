@@ -228,7 +228,7 @@ def lengths(spec: s.Spec) -> None:
         how = "the word-count column" if spec.mapping.words else "spaces + 1 in the text"
         st.markdown("**Words per review**")
         charts.percentile_table(result.percentiles)
-        st.caption(f"Words counted as {how}; percentiles are approximate (approx_percentile).")
+        st.caption(f"Words counted as {how}. Percentiles are exact: the smallest count with that share at or below it.")
         charts.sql_expander(sql)
     with right:
         if result.histogram.empty:

@@ -180,8 +180,10 @@ def test_every_chart_query_aggregates_and_returns_few_rows(demo_backend: LocalBa
         assert isinstance(tree, exp.Select) and _aggregates(tree), sql
         assert tree.find(exp.Group) is not None, "the outer query groups"
         result = demo_backend.run_query(sql, max_rows=s.MAX_GROUPS)
-        # at most categories x (3 sentiments + missing), 4 sentiment rows + total, months x sentiments
-        assert result.stats.total_rows is not None and result.stats.total_rows <= 18 * 4 + 48 * 4
+        # at most categories x (3 sentiments + missing), (3 sentiments + missing) x (word counts up to the cap),
+        # months x sentiments: never one row per review
+        assert result.stats.total_rows is not None and result.stats.total_rows <= 4 * (s.WORD_CAP + 1)
+        assert result.stats.total_rows < len(demo_frame(demo_backend.root)) / 2
         assert not result.stats.truncated
     sample = sqlglot.parse_one(s.sample_sql(spec, "Books", 1, page=3, page_size=20), read="athena")
     assert sample.args["limit"].expression.this == "20"  # the drill-down pages, never a full pull
@@ -238,9 +240,8 @@ def test_lengths_match_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -
         assert row["mean"] == pytest.approx(group["words"].mean())
         assert row["max"] == group["words"].max()
         for p in s.PERCENTILES:
-            # approx_percentile is approximate: it must fall between pandas' quantiles a little either side
-            low, high = group["words"].quantile(max(p - 0.03, 0)), group["words"].quantile(min(p + 0.03, 1))
-            assert low <= row[f"p{round(p * 100)}"] <= high, (name, p)
+            # exact: the smallest word count with at least p of the reviews at or below it
+            assert row[f"p{round(p * 100)}"] == np.quantile(group["words"], p, method="inverted_cdf"), (name, p)
     histogram = lengths.histogram.set_index(["name", "bin"])["reviews"]
     edges = [*s.WORD_BINS, np.inf]
     for name, group in files.groupby("sentiment"):
@@ -428,3 +429,43 @@ def test_parquet_table_with_unfamiliar_names(tmp_path: Path) -> None:
     counts = s.tidy_counts(run(backend, s.counts_sql(spec)), spec)
     assert int(counts["reviews"].sum()) == len(frame)
     backend.close()
+
+
+def test_lengths_edge_cases_empty_missing_and_very_long_text(tmp_path: Path) -> None:
+    """Empty text is 0 words, missing text is left out of the lengths, and reviews past WORD_CAP keep their
+    exact mean and maximum (they share one group in the SQL)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    backend = LocalBackend(local_settings(tmp_path / "lake"))
+    texts = ["", "one", "two words", None, " ".join(["w"] * 1500), " ".join(["w"] * 3000)]
+    ratings = [5, 5, 1, 3, 1, 5]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"stars": pa.array(ratings, pa.int32()), "text": pa.array(texts, pa.string())}), buffer)
+    backend.write("curated/edge/part-0.parquet", buffer.getvalue())
+    table = backend.register_table(
+        parquet_table("x", "edge", [Column("stars", "int"), Column("text", "string")], LAKE_SCHEME + "curated/edge/")
+    )
+    spec = s.Spec(table, s.detect_columns(table))
+    lengths = s.tidy_lengths(run(backend, s.lengths_sql(spec)), spec)
+    stats = lengths.percentiles.set_index("sentiment")
+    # words per review: positive 0, 1, 3000; negative 2, 1500; the neutral review has no text
+    assert list(stats.index) == ["negative", "positive", "all reviews"]
+    assert stats.loc["positive", "reviews"] == 3 and stats.loc["positive", "max"] == 3000
+    assert stats.loc["positive", "mean"] == pytest.approx((0 + 1 + 3000) / 3)
+    assert stats.loc["all reviews", "mean"] == pytest.approx((0 + 1 + 2 + 1500 + 3000) / 5)
+    assert stats.loc["all reviews", "p50"] == 2  # 0, 1, 2, 1500, 3000: the third of five
+    assert stats.loc["negative", "p10"] == 2 and stats.loc["negative", "p90"] == s.WORD_CAP  # 1500 is past the cap
+    bins = lengths.histogram.set_index(["name", "bin"])["reviews"]
+    assert bins[("positive", 0)] == 1 and bins[("positive", 1)] == 1 and bins[("positive", 1024)] == 1
+    assert bins[("negative", 2)] == 1 and bins[("negative", 1024)] == 1
+    backend.close()
+
+
+def test_page_data_runs_every_query_of_the_page(demo_backend: LocalBackend) -> None:
+    summary = s.page_data("demo.reviews", backend=demo_backend)
+    files = demo_frame(demo_backend.root)
+    assert summary["reviews"] == len(files)
+    assert summary["queries"] == 3  # counts, lengths, monthly: the whole page
+    assert summary["facets"] == files["product_category"].nunique()
+    assert summary["rows_to_page"] < len(files) / 2
