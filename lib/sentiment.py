@@ -379,10 +379,11 @@ def _render(query: exp.Expr) -> str:
 
 # -- the aggregate queries ----------------------------------------------------------------------------------------
 def counts_sql(spec: Spec) -> str:
-    """Reviews by category × sentiment (NULLs kept as their own groups), with missing text counted per cell.
+    """Reviews by category × sentiment (NULLs kept as their own groups), missing ratings, rating and date ranges.
 
     The one query behind the per-sentiment, per-category, average-sentiment and share charts, the null counts,
-    the small-category flags, the bias metrics and the balance preview.
+    the small-category flags, the bias metrics and the balance preview. It never reads the text column (unless
+    a text filter is set): missing text is counted by the lengths query, which scans the text anyway.
     """
     select: list[exp.Expr] = []
     category = category_expr(spec)
@@ -390,8 +391,6 @@ def counts_sql(spec: Spec) -> str:
         select.append(exp.alias_(category, "category", quoted=False))
     select.append(exp.alias_(sentiment_expr(spec), "sentiment"))
     select.append(exp.alias_(exp.Count(this=exp.Star()), "reviews"))
-    if spec.mapping.text:
-        select.append(exp.alias_(_fill("count_if(t IS NULL)", t=_col(spec.mapping.text)), "missing_text"))
     if spec.mapping.rating:
         select.append(exp.alias_(_fill("count_if(r IS NULL)", r=_col(spec.mapping.rating)), "missing_rating"))
         select.append(exp.alias_(exp.Min(this=rating_expr(spec)), "min_rating"))
@@ -560,7 +559,7 @@ def tidy_counts(frame: pd.DataFrame, spec: Spec) -> pd.DataFrame:
     out["category"] = out["category"].astype(object).where(out["category"].notna(), None)
     out["sentiment"] = out["sentiment"].astype(object).where(out["sentiment"].notna(), None)
     out["name"] = [sentiment_name(v, spec.definition) for v in out["sentiment"]]
-    for column in ("reviews", "missing_text", "missing_rating"):
+    for column in ("reviews", "missing_rating"):
         if column in out.columns:
             out[column] = out[column].astype("int64")
     return out
@@ -571,17 +570,16 @@ class NullSummary:
     rows: int
     missing_sentiment: int
     missing_rating: int | None
-    missing_text: int | None
     missing_category: int | None
 
 
 def null_summary(counts: pd.DataFrame, spec: Spec) -> NullSummary:
+    """Rows, and rows missing a sentiment, a rating or a category (missing text: :attr:`Lengths.missing`)."""
     rows = int(counts["reviews"].sum())
     return NullSummary(
         rows=rows,
         missing_sentiment=int(counts.loc[counts["sentiment"].isna(), "reviews"].sum()),
         missing_rating=int(counts["missing_rating"].sum()) if "missing_rating" in counts.columns else None,
-        missing_text=int(counts["missing_text"].sum()) if "missing_text" in counts.columns else None,
         missing_category=int(counts.loc[counts["category"].isna(), "reviews"].sum()) if spec.mapping.category else None,
     )
 
@@ -677,6 +675,7 @@ def drop_categories(counts: pd.DataFrame, excluded: Sequence[str]) -> pd.DataFra
 class Lengths:
     percentiles: pd.DataFrame  # one row per sentiment name and "all reviews"
     histogram: pd.DataFrame  # bin, bin_label, name, reviews, share
+    missing: int = 0  # reviews without text (or without a word count): not in the lengths
 
 
 def bin_label(low: int) -> str:
@@ -707,7 +706,8 @@ def _summary(counts: pd.DataFrame) -> dict[str, float]:
 
 def tidy_lengths(frame: pd.DataFrame, spec: Spec) -> Lengths:
     """Percentile table (one row per sentiment and one for all reviews) and the log2 histogram, from the counts."""
-    out = frame[frame["word_count"].notna()].copy()  # reviews without text: counted by the null summary
+    missing = int(pd.to_numeric(frame.loc[frame["word_count"].isna(), "reviews"]).sum())
+    out = frame[frame["word_count"].notna()].copy()
     for column in ("word_count", "reviews", "total_words", "longest"):
         out[column] = pd.to_numeric(out[column])
     out["name"] = [sentiment_name(v, spec.definition) for v in out["sentiment"].astype(object)]
@@ -736,7 +736,7 @@ def tidy_lengths(frame: pd.DataFrame, spec: Spec) -> Lengths:
         nonzero = used[used > 0].index
         if len(nonzero):
             histogram = histogram[(histogram["bin"] >= nonzero.min()) & (histogram["bin"] <= nonzero.max())]
-    return Lengths(percentiles, histogram.reset_index(drop=True))
+    return Lengths(percentiles, histogram.reset_index(drop=True), missing)
 
 
 def tidy_monthly(frame: pd.DataFrame, spec: Spec) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -182,8 +182,6 @@ def headline(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
     if nulls.missing_sentiment:
         what = "label" if spec.definition == "label" else "usable rating"
         missing.append(f"{nulls.missing_sentiment:,} have no {what} (shown as “{s.MISSING_SENTIMENT}”)")
-    if nulls.missing_text:
-        missing.append(f"{nulls.missing_text:,} have no text")
     if nulls.missing_category:
         missing.append(f"{nulls.missing_category:,} have no category")
     if missing:
@@ -229,6 +227,8 @@ def lengths(spec: s.Spec) -> None:
         st.markdown("**Words per review**")
         charts.percentile_table(result.percentiles)
         st.caption(f"Words counted as {how}. Percentiles are exact: the smallest count with that share at or below it.")
+        if result.missing:
+            st.caption(f":material/info: {result.missing:,} reviews have no text: counted, but not in these lengths.")
         charts.sql_expander(sql)
     with right:
         if result.histogram.empty:

@@ -196,7 +196,7 @@ def test_kaggle_table_with_spaces_in_names(own_lake: Path) -> None:
     assert metrics(at)["Reviews"] == f"{len(frame):,}"
     assert metrics(at)["No sentiment"] == "3"
     notes = " ".join(c.value for c in at.caption)
-    assert "3 have no usable rating" in notes and "2 have no text" in notes
+    assert "3 have no usable rating" in notes and "2 reviews have no text" in notes
     assert any("Casual bottoms" in w.value for w in at.warning)
     assert "Words per review, by sentiment" in charts(at)
     assert "Reviews per month, by sentiment" not in charts(at)  # no date column, no monthly charts
