@@ -8,20 +8,36 @@ absurdly long is refused with :class:`PathError` before any backend sees it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import unquote
 
 from lib.errors import PathError
 
 MAX_KEY_BYTES = 1024  # S3's limit for a key
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 control characters, and the invisible marks that reorder how a name is shown (a file that reads
+# "reviews.csv" on screen but is "reviews\u202evsc.exe" underneath).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:")
 
 
 def clean_key(key: str, *, folder: bool = False) -> str:
-    """Return ``key`` in normal form (no leading slash; folders end in ``/``) or raise :class:`PathError`."""
+    """Return ``key`` in normal form (no leading slash; folders end in ``/``) or raise :class:`PathError`.
+
+    The checks run on the key as given, once and twice URL-decoded, and on each of those after Unicode
+    compatibility normalisation (NFKC), which turns look-alikes such as fullwidth ``．．／`` into ``../``.
+    """
     if not isinstance(key, str):
         raise PathError("An object key must be text.")
-    candidates = {key, unquote(key), unquote(unquote(key))}
+    shown = key if len(key) <= 80 else key[:77] + "..."
+    try:
+        decoded = [unquote(key, errors="strict"), unquote(unquote(key, errors="strict"), errors="strict")]
+    except UnicodeDecodeError:
+        raise PathError(
+            f"The key {shown!r} hides bytes that are not UTF-8 behind % signs (an old trick for smuggling '/'); "
+            "LakeLens refuses it."
+        ) from None
+    candidates = {key, *decoded}
+    candidates |= {unicodedata.normalize("NFKC", candidate) for candidate in candidates}
     for candidate in candidates:
         _check(candidate, original=key)
     if key in ("", "/"):
@@ -35,7 +51,7 @@ def clean_key(key: str, *, folder: bool = False) -> str:
 def _check(candidate: str, original: str) -> None:
     shown = original if len(original) <= 80 else original[:77] + "..."
     if _CONTROL.search(candidate):
-        raise PathError(f"The key {shown!r} contains a control character; LakeLens refuses it.")
+        raise PathError(f"The key {shown!r} contains a control or text-direction character; LakeLens refuses it.")
     if len(candidate.encode("utf-8")) > MAX_KEY_BYTES:
         raise PathError(
             f"The key is {len(candidate.encode('utf-8')):,} bytes long; keys are limited to {MAX_KEY_BYTES:,}."
