@@ -709,7 +709,29 @@ def iter_keys(backend: Backend, prefix: str, cap: int) -> tuple[list[ObjectInfo]
     return found, False
 
 
+MAX_NAME_BYTES = 255  # one file or folder name on Linux, macOS and Windows file systems
+_RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
 def check_inside_lake(text: str, what: str) -> None:
-    """Refuse names that are paths: a table called ``../../etc`` must not become a folder outside its zone."""
+    """Refuse names that are paths: a table called ``../../etc`` must not become a folder outside its zone.
+
+    Names Windows keeps for devices (``CON``, ``nul.csv``...) are refused too: a colleague copying the lake to a
+    Windows laptop (``aws s3 sync``) could not create them.
+    """
     if any(sep in text for sep in ("/", "\\")) or ".." in text or text.startswith("~"):
         raise PathError(f"The {what} {text!r} looks like a path that leaves the lake; give a plain name instead.")
+    try:
+        clean_key(text)
+    except PathError as exc:
+        raise PathError(str(exc).replace("The key", f"The {what}", 1)) from None
+    if len(text.encode("utf-8")) > MAX_NAME_BYTES:
+        raise PathError(
+            f"The {what} is {len(text.encode('utf-8')):,} bytes long; file systems allow {MAX_NAME_BYTES} per name, "
+            "so shorten it."
+        )
+    if text.split(".", 1)[0].strip().lower() in _RESERVED_NAMES:
+        raise PathError(
+            f"The {what} {text!r} is a name Windows keeps for a device, so copies of the lake on Windows could not "
+            "hold it; choose another name."
+        )
