@@ -114,7 +114,10 @@ class LocalBackend(Backend):
         """The file for ``key``; refuses keys that leave the lake, symlinks included."""
         normal = clean_key(key, folder=folder)
         path = self.root / normal if normal else self.root
-        resolved = path.resolve()
+        try:
+            resolved = path.resolve()
+        except (OSError, RuntimeError):  # Python 3.11 raises RuntimeError for a symlink loop
+            raise PathError(f"The key {key!r} is a link that loops back on itself; LakeLens refuses it.") from None
         root = self.root.resolve()
         if resolved != root and root not in resolved.parents:
             raise PathError(f"The key {key!r} points outside the lake (through a link); LakeLens refuses it.")
@@ -134,27 +137,34 @@ class LocalBackend(Backend):
         directory = self.path_for(prefix, folder=True)
         if not directory.is_dir():
             return ObjectPage(prefix, [], [], None)
+        root = self.root.resolve()
         try:
-            entries = sorted(
-                (entry for entry in os.scandir(directory) if _TMP_MARK not in entry.name),
-                key=lambda entry: entry.name + ("/" if entry.is_dir() else ""),
-            )
+            scanned = [entry for entry in os.scandir(directory) if _TMP_MARK not in entry.name]
         except OSError as exc:
             raise BackendUnavailable(f"Cannot list {prefix or 'the lake root'}: {exc.strerror}.") from exc
+        kinds = {entry.name: _entry_kind(entry, root) for entry in scanned}
+        entries = sorted(
+            (entry for entry in scanned if kinds[entry.name] is not None),
+            key=lambda entry: entry.name + ("/" if kinds[entry.name] == "dir" else ""),
+        )
         folders: list[str] = []
         objects: list[ObjectInfo] = []
         next_token = None
         for entry in entries:
-            name = entry.name + ("/" if entry.is_dir() else "")
+            is_dir = kinds[entry.name] == "dir"
+            name = entry.name + ("/" if is_dir else "")
             if token is not None and name <= token:
                 continue
             if len(folders) + len(objects) >= page_size:
                 next_token = _last_name(folders, objects, prefix)
                 break
-            if entry.is_dir():
+            if is_dir:
                 folders.append(prefix + name)
             else:
-                stat = entry.stat()
+                try:
+                    stat = entry.stat()
+                except OSError:  # removed since the folder was read
+                    continue
                 objects.append(
                     ObjectInfo(
                         key=prefix + entry.name,
@@ -376,14 +386,18 @@ class LocalBackend(Backend):
                 if _hidden(name):
                     continue
                 path = Path(dirpath) / name
-                resolved = path.resolve()
+                try:
+                    resolved = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # a link that leads nowhere or loops
+                    continue
                 if root not in resolved.parents:
                     shown = path.relative_to(self.root).as_posix()
                     raise PathError(
                         f"Table {table.qualified_name} has a file that links outside the lake ({shown}); LakeLens "
                         "does not read it: remove the link or copy the file into the lake."
                     )
-                files.append(resolved)
+                if resolved.is_file():  # not a pipe or a device, which a read would hang on
+                    files.append(resolved)
         return files
 
     def _ensure_view(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> int:
@@ -642,6 +656,21 @@ class LocalBackend(Backend):
         path = self.path_for(key, folder=True)
         if path.is_dir() and path != self.root:
             shutil.rmtree(path)
+
+
+def _entry_kind(entry: os.DirEntry[str], root: Path) -> Literal["dir", "file"] | None:
+    """``dir`` or ``file``; ``None`` for what is not part of the lake and is left out of listings: a link that leads
+    outside the lake, nowhere or round in a loop, and special files (pipes, sockets, devices) a read would hang on."""
+    try:
+        if entry.is_symlink():
+            target = Path(entry.path).resolve(strict=True)
+            if target != root and root not in target.parents:
+                return None
+        if entry.is_dir():
+            return "dir"
+        return "file" if entry.is_file() else None
+    except (OSError, RuntimeError):
+        return None
 
 
 def _describe_frame(table: TableDef) -> pd.DataFrame:
