@@ -843,7 +843,7 @@ def write_balanced(
     validate_identifier(name, "table")
     if name == spec.table.name and database == spec.table.database:
         raise CatalogError("The balanced table needs a name of its own; it must not replace the table it comes from.")
-    folder = f"curated/{name}/"
+    folder = f"curated/{database}/{name}/"  # the curated zone's layout, as the Lake page's ingest writes it
     try:
         old: TableDef | None = backend.get_table(database, name)
     except LakeLensError:

@@ -374,7 +374,7 @@ def test_balanced_table_is_written_registered_and_balanced(
     written = s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced")
     assert written.rows == plan.rows_after
     stored = backend.get_table("shop", "clothing_balanced")
-    assert stored.format == "parquet" and stored.location == "lake://curated/clothing_balanced/"
+    assert stored.format == "parquet" and stored.location == "lake://curated/shop/clothing_balanced/"
     names = [c.name for c in stored.columns]
     assert names[-1] == "sentiment" and "review_text" in names and "class_name" in names
     assert stored.parameters["lakelens.text_column"] == "review_text"
@@ -389,7 +389,7 @@ def test_balanced_table_is_written_registered_and_balanced(
         s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced")
     again = s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced", replace_existing=True)
     assert again.rows == written.rows
-    files = [o.key for o in backend.list_objects("curated/clothing_balanced/").objects]
+    files = [o.key for o in backend.list_objects("curated/shop/clothing_balanced/").objects]
     assert files == [again.key]  # the old file is gone
     rerun = run(backend, "SELECT review_text, rating FROM shop.clothing_balanced")
     assert sorted(map(str, rerun.itertuples(index=False))) == sorted(
@@ -404,10 +404,10 @@ def test_balanced_table_refuses_to_overwrite_its_source_or_other_files(
     spec = s.Spec(table, s.detect_columns(table))
     with pytest.raises(CatalogError, match="name of its own"):
         s.write_balanced(backend, spec, 1, "shop", "clothing_reviews")
-    backend.write("curated/taken/other.parquet", b"not ours")
+    backend.write("curated/shop/taken/other.parquet", b"not ours")
     with pytest.raises(CatalogError, match="already holds other files"):
         s.write_balanced(backend, spec, 1, "shop", "taken")
-    assert backend.read("curated/taken/other.parquet") == b"not ours"
+    assert backend.read("curated/shop/taken/other.parquet") == b"not ours"
 
 
 def test_parquet_table_with_unfamiliar_names(tmp_path: Path) -> None:

@@ -23,8 +23,14 @@ from streamlit.testing.v1 import AppTest
 from lib import sentiment as s
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, delimited_table
+from tests import aws_fixtures
 from tests.conftest import DEMO_ROWS, local_settings
 from tests.lib.test_sentiment import KAGGLE_COLUMNS, kaggle_frame
+
+# the aws fixtures (moto server, fresh bucket per test, backend), used by name
+moto_server = aws_fixtures.moto_server
+aws_settings = aws_fixtures.aws_settings
+aws_backend = aws_fixtures.aws_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART_TITLES = [
@@ -276,3 +282,192 @@ def test_balance_action_writes_a_table_for_automl(own_lake: Path) -> None:
         .min()
     )
     backend.close()
+
+
+# -- the aws backend: Glue holds the table, moto's Athena answers with seeded results ------------------------------
+AWS_COLUMNS = [Column("star_rating", "int"), Column("review_body", "string"), Column("review_date", "date")]
+# counts by category x sentiment (what Athena would return for counts_sql): 67 reviews, 2 without a rating.
+AWS_COUNTS = [
+    ["Books", "1", "30", "0", "4", "5", "2015-01-02", "2015-02-27"],
+    ["Books", "0", "6", "0", "3", "3", "2015-01-05", "2015-02-20"],
+    ["Books", "-1", "4", "0", "1", "2", "2015-01-07", "2015-02-11"],
+    ["Toys", "1", "8", "0", "4", "5", "2015-01-03", "2015-02-25"],
+    ["Toys", "-1", "12", "0", "1", "2", "2015-01-09", "2015-02-28"],
+    ["Toys", None, "2", "2", None, None, "2015-02-01", "2015-02-02"],
+    ["Gift_Card", "1", "5", "0", "5", "5", "2015-01-10", "2015-02-10"],
+]
+AWS_LENGTHS = [
+    ["1", "10", "20", "200", "10"],
+    ["1", "40", "23", "920", "40"],
+    ["0", "20", "6", "120", "20"],
+    ["-1", "80", "16", "1280", "80"],
+    [None, "5", "2", "10", "5"],
+]
+AWS_MONTHLY = [
+    ["2015-01-01", "1", "20"],
+    ["2015-01-01", "-1", "10"],
+    ["2015-02-01", "1", "23"],
+    ["2015-02-01", "0", "6"],
+    ["2015-02-01", "-1", "6"],
+    ["2015-02-01", None, "2"],
+]
+
+
+def _seed_page(
+    url: str,
+    extra: list[tuple[list[dict[str, Any]], list[list[str | None]]]] | None = None,
+    *,
+    exclude_small: bool = False,
+) -> None:
+    """Queue the page's queries in the order it runs them: counts, (counts without the small categories),
+    lengths, monthly, then ``extra``."""
+    from tests.aws_fixtures import column, seed_athena_results
+
+    counts_columns = [
+        column("category", "varchar"),
+        column("sentiment", "integer"),
+        column("reviews", "bigint"),
+        column("missing_rating", "bigint"),
+        column("min_rating", "integer"),
+        column("max_rating", "integer"),
+        column("first_date", "date"),
+        column("last_date", "date"),
+    ]
+    lengths_columns = [
+        column("sentiment", "integer"),
+        column("word_count", "integer"),
+        column("reviews", "bigint"),
+        column("total_words", "bigint"),
+        column("longest", "integer"),
+    ]
+    monthly_columns = [column("month", "date"), column("sentiment", "integer"), column("reviews", "bigint")]
+
+    def with_header(columns: list[dict[str, Any]], rows: list[list[str | None]]) -> list[list[str | None]]:
+        return [[c["Name"] for c in columns], *rows]
+
+    without_small = [row for row in AWS_COUNTS if row[0] != "Gift_Card"]
+    results = [
+        (counts_columns, with_header(counts_columns, AWS_COUNTS)),
+        *([(counts_columns, with_header(counts_columns, without_small))] if exclude_small else []),
+        (lengths_columns, with_header(lengths_columns, AWS_LENGTHS)),
+        (monthly_columns, with_header(monthly_columns, AWS_MONTHLY)),
+        *[(columns, with_header(columns, rows)) for columns, rows in (extra or [])],
+    ]
+    seed_athena_results(url, results)
+
+
+@pytest.fixture
+def aws_reviews(
+    aws_backend: Any, aws_settings: Any, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """demo.reviews registered in moto's Glue (data in moto's S3 is not needed: Athena answers from the seeds)."""
+    import streamlit as st
+
+    from lib.catalog import parquet_table
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_BACKEND", "aws")
+    monkeypatch.setenv("LAKELENS_S3_LAKE", aws_settings.s3_lake or "")
+    monkeypatch.setenv("LAKELENS_ENDPOINT_URL", aws_settings.endpoint_url or "")
+    monkeypatch.setenv("LAKELENS_AWS_REGION", aws_settings.aws_region)
+    st.cache_data.clear()  # moto was reset, but the settings (and so the cache keys) are those of the last test
+    aws_backend.register_table(
+        parquet_table(
+            "demo",
+            "reviews",
+            AWS_COLUMNS,
+            aws_backend.to_s3_location("curated/demo/reviews/"),
+            partition_keys=[Column("product_category", "string")],
+        )
+    )
+    yield aws_backend
+
+
+def _athena_queries(backend: Any) -> list[str]:
+    athena = backend._client("athena")
+    ids = athena.list_query_executions()["QueryExecutionIds"]
+    return [athena.get_query_execution(QueryExecutionId=i)["QueryExecution"]["Query"] for i in ids]
+
+
+def test_aws_page_from_athena_aggregates(aws_reviews: Any, moto_server: str) -> None:
+    _seed_page(moto_server)
+    at = sentiment_page()
+    assert not at.error, [e.value for e in at.error]
+    # worked out from AWS_COUNTS: 67 reviews; 65 rated, 30 + 8 + 5 = 43 of them positive
+    assert metrics(at)["Reviews"] == "67"
+    assert metrics(at)["Positive"] == f"{43 / 65:.1%}"
+    assert metrics(at)["No sentiment"] == "2"
+    per_sentiment = trace_values(charts(at)["Reviews per sentiment"])
+    assert {name: values[name] for name, values in per_sentiment.items()} == {
+        "negative": 16,
+        "neutral": 6,
+        "positive": 43,
+        "no sentiment": 2,
+    }
+    assert any("Gift_Card" in w.value for w in at.warning)  # 5 reviews: flagged as small
+    # Books as facet d: n_d = 40, n_a = 25 (rated Toys and Gift_Card); CI = (25 - 40)/65;
+    # q_d = 30/40, q_a = (8 + 5)/25, DPL = 0.52 - 0.75
+    table = next(df.value for df in at.dataframe if "CI" in getattr(df.value, "columns", [])).set_index("category")
+    assert table.loc["Books", "CI"] == pytest.approx(-15 / 65)
+    assert table.loc["Books", "DPL"] == pytest.approx(0.52 - 0.75)
+    # positive reviews: 20 with 10 words, 23 with 40 -> the median (22nd of 43) is 40, the mean 1120/43
+    lengths = at.table[0].value
+    assert lengths.loc["median", "positive"] == "40"
+    assert lengths.loc["mean", "positive"] == f"{1120 / 43:,.1f}"
+    # monthly average: January (20 - 10)/30, February (23 - 6)/35 (the unrated reviews left out)
+    average = trace_values(charts(at)["Average sentiment per month"])[""]
+    assert list(average.values()) == pytest.approx([10 / 30, 17 / 35])
+    # what Athena was sent: the page's three aggregates in Athena SQL, nothing else
+    table_def = aws_reviews.get_table("demo", "reviews")
+    spec = s.Spec(table_def, s.detect_columns(table_def))
+    assert sorted(_athena_queries(aws_reviews)) == sorted(
+        [s.counts_sql(spec), s.lengths_sql(spec), s.monthly_sql(spec)]
+    )
+
+
+def test_aws_balance_action_writes_parquet_to_s3_and_registers_it_in_glue(aws_reviews: Any, moto_server: str) -> None:
+    import boto3
+    import pyarrow.parquet as pq
+
+    from tests.aws_fixtures import BUCKET, REGION, column
+
+    balanced_columns = [
+        column("star_rating", "integer"),
+        column("review_body", "varchar"),
+        column("review_date", "date"),
+        column("product_category", "varchar"),
+        column("sentiment", "integer"),
+    ]
+    balanced_rows: list[list[str | None]] = [
+        ["5", "Love it", "2015-01-02", "Books", "1"],
+        ["1", "Broke", "2015-01-03", "Books", "-1"],
+        ["4", "Fine toy", "2015-01-04", "Toys", "1"],
+        ["2", "Meh toy", "2015-01-05", "Toys", "-1"],
+    ]
+    _seed_page(moto_server, [(balanced_columns, balanced_rows)], exclude_small=True)
+    at = sentiment_page({"small": "true"})
+    next(t for t in at.text_input if t.label == "Table name").input("reviews_balanced")
+    next(b for b in at.button if b.label == "Write balanced table").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("demo.reviews_balanced" in m.value for m in at.success)
+    stored = aws_reviews.get_table("demo", "reviews_balanced")
+    assert stored.location == f"s3://{BUCKET}/lake/curated/demo/reviews_balanced/"
+    assert [c.name for c in stored.columns] == [
+        "star_rating",
+        "review_body",
+        "review_date",
+        "product_category",
+        "sentiment",
+    ]
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=moto_server)
+    keys = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix="lake/curated/demo/reviews_balanced/")["Contents"]
+    ]
+    assert len(keys) == 1 and keys[0].endswith(".parquet")
+    body = s3.get_object(Bucket=BUCKET, Key=keys[0])["Body"].read()
+    written = pq.read_table(io.BytesIO(body)).to_pandas()
+    assert list(written["review_body"]) == [row[1] for row in balanced_rows]
+    assert list(written["sentiment"]) == [1, -1, 1, -1]
+    balanced_sql = [q for q in _athena_queries(aws_reviews) if "cell_rank" in q]
+    assert len(balanced_sql) == 1 and "ROW_NUMBER() OVER" in balanced_sql[0]
+    assert "'Gift_Card'" in balanced_sql[0]  # the small category is excluded in the SQL
