@@ -21,6 +21,7 @@ import dataclasses
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -86,6 +87,9 @@ RAW_SUFFIX = "_raw"
 MAX_PARTITIONS = 1_000
 MAX_OLD_OBJECTS = 10_000
 SCHEMA_SAMPLE_BYTES = 1_000_000
+MAX_ROW_BYTES = 32 * 10**6  # Athena: "a single row or its columns cannot exceed 32 MB", a hard limit
+MAX_DECOMPRESSED_BYTES = 2 * 10**9  # a gzip upload's text, when no upload limit is given
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 _COLUMN_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
 _OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
@@ -311,12 +315,7 @@ def plan_ingest(
     base_name, compression = split_compression(filename)
     body = data
     if compression or data.startswith(b"\x1f\x8b"):
-        import gzip
-
-        try:
-            body = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise IngestError(f"{filename} looks gzip-compressed but cannot be decompressed ({exc}).") from None
+        body = _gunzip(data, filename, max_bytes or MAX_DECOMPRESSED_BYTES)
         compression = "gzip"
         if not body.strip():
             raise IngestError(f"{filename} is empty once decompressed; there is nothing to ingest.")
@@ -341,11 +340,20 @@ def plan_ingest(
         plan = _plan_columns(parsed, [f.name for f in parsed.schema], notes)
         return IngestPlan(columns=plan, data=parsed, raw_bytes=data, raw_filename=filename, notes=notes, **common)
     text = _decode(body, filename, encoding)
+    utf16 = body.startswith(_UTF16_BOMS)
+    lone_cr = "\r" in text[:65_536] and "\n" not in text
+    if lone_cr:
+        text = text.replace("\r", "\n")
+        notes.append("Lines ended in a carriage return alone (old Mac style); they end in a line feed in the lake.")
+    if file_format != "json" and len(text) > MAX_ROW_BYTES:
+        _check_line_lengths(text, filename)
     raw_bytes, raw_filename = data, filename
-    if encoding != "utf-8" or body.startswith(b"\xef\xbb\xbf"):
+    if encoding != "utf-8" or body.startswith(b"\xef\xbb\xbf") or utf16 or lone_cr:
         raw_bytes, raw_filename = text.encode("utf-8"), base_name
         if encoding != "utf-8":
             notes.append(f"The file was read as {encoding} and lands in the raw zone re-encoded as UTF-8.")
+        if utf16:
+            notes.append("The file was UTF-16 text and lands in the raw zone re-encoded as UTF-8.")
     if file_format in ("json", "jsonl"):
         parsed, headers, bad = _parse_json(text, filename, file_format, skip_bad_rows)
         if file_format == "json":
@@ -417,7 +425,67 @@ def _resolve_format(fmt: IngestFormat, base_name: str, body: bytes) -> FileForma
     return "csv"
 
 
+def _gunzip(data: bytes, filename: str, limit: int) -> bytes:
+    """Decompress a (possibly multi-member) gzip file, refusing one that expands past ``limit`` bytes: a few
+    megabytes of gzip can hold gigabytes of zeros, and the plan holds the whole text in memory."""
+    out = bytearray()
+    rest = data
+    decompressor = zlib.decompressobj(wbits=31)
+    try:
+        while True:
+            out += decompressor.decompress(rest, limit + 1 - len(out))
+            if len(out) > limit:
+                raise IngestError(
+                    f"{filename} expands to more than {human_bytes(limit)} once decompressed, over the ingest limit; "
+                    "raise LAKELENS_MAX_UPLOAD_BYTES or split the file."
+                )
+            if decompressor.unconsumed_tail:
+                rest = decompressor.unconsumed_tail
+                continue
+            if not decompressor.eof:
+                raise IngestError(
+                    f"{filename} is gzip-compressed but ends before its compressed data does; the upload was "
+                    "probably cut short: compress or upload it again."
+                )
+            rest = decompressor.unused_data
+            if not rest.strip(b"\x00"):
+                return bytes(out)
+            decompressor = zlib.decompressobj(wbits=31)  # the next member of a multi-member file
+    except zlib.error as exc:
+        raise IngestError(f"{filename} looks gzip-compressed but cannot be decompressed ({exc}).") from None
+
+
+def _check_line_lengths(text: str, filename: str) -> None:
+    """Refuse a line longer than Athena's 32 MB row limit, naming it (only files over 32 MB can hold one)."""
+    start = 0
+    number = 1
+    while start < len(text):
+        end = text.find("\n", start)
+        stop = len(text) if end < 0 else end
+        if stop - start > MAX_ROW_BYTES:
+            raise IngestError(
+                f"Line {number:,} of {filename} is {human_bytes(stop - start)}; Athena cannot read a row over "
+                f"{human_bytes(MAX_ROW_BYTES)}, so split that text or keep it outside the table."
+            )
+        if end < 0:
+            return
+        start = end + 1
+        number += 1
+
+
 def _decode(body: bytes, filename: str, encoding: str) -> str:
+    if body.startswith(_UTF16_BOMS):
+        try:
+            return body.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IngestError(f"{filename} starts like UTF-16 text but is not; save it as CSV (UTF-8).") from None
+    sample = body[:65_536]
+    nuls = sample.count(b"\x00")
+    if nuls and (nuls > max(2, len(sample) // 100) or not _utf8_prefix(sample)):
+        raise IngestError(
+            f"{filename} holds binary data, not text: is it a spreadsheet, an archive or an image? Export it as CSV "
+            "(UTF-8), JSON lines or Parquet first."
+        )
     if encoding == "utf-8":
         text, used, _ = decode_text(body, partial=False)
         if used != "utf-8":
@@ -432,6 +500,15 @@ def _decode(body: bytes, filename: str, encoding: str) -> str:
                 ) from None
         return text
     return body.decode(encoding, errors="strict" if encoding == "latin-1" else "replace")
+
+
+def _utf8_prefix(sample: bytes) -> bool:
+    """Whether ``sample`` is UTF-8, allowing a character cut at its end."""
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(sample) - 3
+    return True
 
 
 def _first_line(exc: BaseException) -> str:
@@ -468,7 +545,7 @@ def _parse_delimited(
     try:
         parsed = pacsv.read_csv(
             io.BytesIO(body.encode("utf-8")),
-            read_options=pacsv.ReadOptions(column_names=placeholder, use_threads=False, block_size=16 << 20),
+            read_options=pacsv.ReadOptions(column_names=placeholder, use_threads=False, block_size=2 * MAX_ROW_BYTES),
             parse_options=pacsv.ParseOptions(
                 delimiter=delimiter,
                 quote_char='"' if quoted else False,
@@ -532,6 +609,8 @@ def _parse_json(
             raise IngestError(
                 f"{filename} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
             ) from None
+        except RecursionError:
+            raise IngestError(_too_deep(filename)) from None
     elif file_format == "json" and text.lstrip().startswith("{") and _single_document(text):
         records = [json.loads(text)]
     else:
@@ -546,6 +625,8 @@ def _parse_json(
                 bad.append(BadRow(number, 0, 0, line[:200]))
                 first = first or f"{exc.msg} at column {exc.colno}"
                 continue
+            except RecursionError:
+                raise IngestError(_too_deep(filename, number)) from None
             if not isinstance(value, dict):
                 bad.append(BadRow(number, 0, 0, line[:200]))
                 first = first or "the line is not a JSON object"
@@ -581,7 +662,14 @@ def _single_document(text: str) -> bool:
         json.loads(text)
     except json.JSONDecodeError:
         return False
+    except RecursionError:
+        raise IngestError(_too_deep("The file")) from None
     return True
+
+
+def _too_deep(filename: str, line: int | None = None) -> str:
+    where = f" (line {line:,})" if line else ""
+    return f"{filename} nests lists or objects too deeply to read{where}; a table needs flat records."
 
 
 def _plan_columns(parsed: pa.Table, headers: list[str], notes: list[str]) -> list[ColumnPlan]:
