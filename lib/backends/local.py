@@ -60,6 +60,8 @@ from lib.paths import clean_key
 from lib.settings import Settings
 
 _TMP_MARK = ".lakelens-tmp-"
+# Athena reads rows of up to 32 MB from text files; DuckDB's CSV reader stops at 2 MB lines unless told.
+MAX_LINE_BYTES = 33 * 2**20
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -439,7 +441,8 @@ class LocalBackend(Backend):
         elif fmt == "json":
             spec = _columns_struct(columns)
             source = (
-                f"read_json({file_list}, format = 'newline_delimited', columns = {spec}, hive_partitioning = {hive})"
+                f"read_json({file_list}, format = 'newline_delimited', columns = {spec}, hive_partitioning = {hive}, "
+                f"maximum_object_size = {MAX_LINE_BYTES})"
             )
         else:
             spec = _columns_struct(columns)
@@ -447,7 +450,7 @@ class LocalBackend(Backend):
             source = (
                 f"read_csv({file_list}, delim = {_literal(table.delimiter)}, header = {str(table.has_header).lower()}, "
                 f"columns = {spec}, quote = {quote}, escape = {quote}, auto_detect = false, "
-                f"hive_partitioning = {hive}, null_padding = true)"
+                f"hive_partitioning = {hive}, null_padding = true, max_line_size = {MAX_LINE_BYTES})"
             )
         return f"SELECT {projection} FROM {source}"
 
