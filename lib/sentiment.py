@@ -777,8 +777,38 @@ def output_names(table: TableDef) -> list[tuple[str, str]]:
     return pairs
 
 
+def _balance_conditions(spec: Spec) -> list[exp.Expr]:
+    """The rows balancing keeps: the filters, a category, a sentiment and (when mapped) a non-empty text."""
+    category = category_expr(spec)
+    if category is None:
+        raise LakeLensError("Balancing needs a category column; pick one under Columns.")
+    conditions = [
+        *where_conditions(spec),
+        exp.Not(this=exp.Is(this=category.copy(), expression=exp.Null())),
+        exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null())),
+    ]
+    if spec.mapping.text:  # a review without text teaches a classifier nothing
+        conditions.append(_fill("length(t) > 0", t=_col(spec.mapping.text)))
+    return conditions
+
+
+def balance_cells_sql(spec: Spec) -> str:
+    """Reviews per category × sentiment among the rows balancing keeps; the smallest is the cell size."""
+    category = category_expr(spec)
+    if category is None:
+        raise LakeLensError("Balancing needs a category column; pick one under Columns.")
+    query = exp.select(
+        exp.alias_(category, "category", quoted=False),
+        exp.alias_(sentiment_expr(spec), "sentiment"),
+        exp.alias_(exp.Count(this=exp.Star()), "reviews"),
+    ).from_(_source(spec.table))
+    query = _where(query, _balance_conditions(spec))
+    positions = [exp.Literal.number(1), exp.Literal.number(2)]
+    return _render(query.group_by(*positions).order_by(*[exp.Ordered(this=p.copy()) for p in positions]))
+
+
 def balanced_sql(spec: Spec, cell_size: int) -> str:
-    """Every row of each category × sentiment cell up to ``cell_size`` rows, chosen by a hash (no ORDER BY rand())."""
+    """Each category × sentiment cell's first ``cell_size`` rows in a hash order (deterministic, no rand())."""
     category = category_expr(spec)
     if category is None:
         raise LakeLensError("Balancing needs a category column; pick one under Columns.")
@@ -795,14 +825,7 @@ def balanced_sql(spec: Spec, cell_size: int) -> str:
     inner = exp.select(*columns, exp.alias_(sentiment_expr(spec), "sentiment"), exp.alias_(rank, "cell_rank")).from_(
         _source(spec.table)
     )
-    inner = _where(
-        inner,
-        [
-            *where_conditions(spec),
-            exp.Not(this=exp.Is(this=category.copy(), expression=exp.Null())),
-            exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null())),
-        ],
-    )
+    inner = _where(inner, _balance_conditions(spec))
     outer_columns = [exp.column(target) for _, target in output_names(spec.table)] + [exp.column("sentiment")]
     query = (
         exp.select(*outer_columns)
@@ -828,16 +851,18 @@ class BalancedTable:
     table: TableDef
     rows: int
     key: str
+    cell_size: int
 
 
 def write_balanced(
-    backend: Any, spec: Spec, cell_size: int, database: str, name: str, *, replace_existing: bool = False
+    backend: Any, spec: Spec, database: str, name: str, *, replace_existing: bool = False
 ) -> BalancedTable:
     """Write the balanced rows as one Parquet file in the curated zone and register it as ``database.name``.
 
-    The rows are selected on the engine (``row_number()`` over each category × sentiment cell, ordered by a hash)
-    and streamed to a temporary file by ``backend.export``; only then is the object written and the table
-    registered, so a failure leaves no half-made table behind.
+    Two queries on the engine: the cell sizes among the rows balancing keeps (so the table is exactly balanced
+    even when some reviews have no text), then the rows themselves (``row_number()`` over each category ×
+    sentiment cell, ordered by a hash), streamed to a temporary file by ``backend.export``. Only then is the
+    object written and the table registered, so a failure leaves no half-made table behind.
     """
     validate_identifier(database, "database")
     validate_identifier(name, "table")
@@ -857,6 +882,8 @@ def write_balanced(
         raise CatalogError(f"The lake folder {folder} already holds other files; choose another table name.")
     import pyarrow.parquet as pq
 
+    cells = backend.run_query(balance_cells_sql(spec), max_rows=MAX_GROUPS).frame
+    cell_size = int(pd.to_numeric(cells["reviews"]).min()) if len(cells) else 0
     sql = balanced_sql(spec, cell_size)
     key = f"{folder}part-{uuid.uuid4().hex[:8]}.parquet"
     with tempfile.TemporaryDirectory(prefix="lakelens-balance-") as scratch:
@@ -891,7 +918,7 @@ def write_balanced(
     for old_key in stale:
         if old_key != key:
             backend.delete(old_key)
-    return BalancedTable(stored, rows, key)
+    return BalancedTable(stored, rows, key, cell_size)
 
 
 def _target_name(table: TableDef, source: str | None) -> str:

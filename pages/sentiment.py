@@ -331,7 +331,7 @@ def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
     st.caption(
         "The course's balancing: every category × sentiment cell is downsampled to the size of the smallest cell, "
         "so each category and each sentiment weighs the same. The rows are picked by a hash, so the same data "
-        "gives the same table."
+        "gives the same table; reviews without text are left out of it."
     )
     smallest = plan.before.sort_values(["reviews", "category"]).iloc[0]
     st.caption(
@@ -375,7 +375,6 @@ def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
             written = s.write_balanced(
                 data.backend(),
                 spec,
-                plan.cell_size,
                 spec.table.database,
                 name.strip(),
                 replace_existing=replace_existing,
@@ -386,12 +385,14 @@ def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
                 "source": spec.table.qualified_name,
                 "table": written.table.qualified_name,
                 "rows": written.rows,
+                "cell_size": written.cell_size,
                 "location": written.table.location,
             }
     done = st.session_state.get("sentiment.written")
     if done and done["source"] == spec.table.qualified_name:
         st.success(
-            f"Wrote {done['rows']:,} reviews to **{done['table']}** ({done['location']}).",
+            f"Wrote {done['rows']:,} reviews ({done['cell_size']:,} per category × sentiment) to "
+            f"**{done['table']}** ({done['location']}).",
             icon=":material/check_circle:",
         )
         st.page_link(

@@ -371,23 +371,47 @@ def test_balanced_table_is_written_registered_and_balanced(
     rated = frame.dropna(subset=["Rating"]).assign(sentiment=lambda f: three_class(f["Rating"].astype(int)))
     assert plan.cell_size == int(rated.groupby(["Class Name", "sentiment"]).size().min())
 
-    written = s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced")
-    assert written.rows == plan.rows_after
+    written = s.write_balanced(backend, spec, "shop", "clothing_balanced")
+    # the written cells count only reviews with text (two of the 400 have none)
+    with_text = rated[rated["Review Text"].fillna("").str.len() > 0]
+    sizes = with_text.groupby(["Class Name", "sentiment"]).size()
+    assert written.cell_size == int(sizes.min())
+    assert written.rows == written.cell_size * len(sizes)
     stored = backend.get_table("shop", "clothing_balanced")
     assert stored.format == "parquet" and stored.location == "lake://curated/shop/clothing_balanced/"
     names = [c.name for c in stored.columns]
     assert names[-1] == "sentiment" and "review_text" in names and "class_name" in names
     assert stored.parameters["lakelens.text_column"] == "review_text"
     cells = run(backend, "SELECT class_name, sentiment, count(*) AS n FROM shop.clothing_balanced GROUP BY 1, 2")
-    assert set(cells["n"]) == {plan.cell_size}
-    assert len(cells) == len(plan.after)
+    assert set(cells["n"]) == {written.cell_size}
+    assert len(cells) == len(sizes)
     body = run(backend, "SELECT review_text, rating, sentiment FROM shop.clothing_balanced")
     assert set(body["review_text"].dropna()) <= set(frame["Review Text"].dropna())
     assert (body["sentiment"] == three_class(body["rating"])).all()
 
+    # the AutoML page can train on it: its profile sees the text and the three balanced sentiment classes
+    from lib.automl import engine
+    from lib.automl.jobs import JobConfig
+
+    config = JobConfig(
+        name="balanced",
+        database="shop",
+        table="clothing_balanced",
+        text_column=stored.parameters["lakelens.text_column"],
+        label_column=stored.parameters["lakelens.label_column"],
+    )
+    automl = engine.profile(backend, config)
+    engine.check_profile(automl, config)
+    per_sentiment = sizes.groupby(level="sentiment").size() * written.cell_size
+    assert {c.name: c.rows for c in automl.classes} == {
+        "negative": int(per_sentiment[-1]),
+        "neutral": int(per_sentiment[0]),
+        "positive": int(per_sentiment[1]),
+    }
+
     with pytest.raises(CatalogError, match="already exists"):
-        s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced")
-    again = s.write_balanced(backend, spec, plan.cell_size, "shop", "clothing_balanced", replace_existing=True)
+        s.write_balanced(backend, spec, "shop", "clothing_balanced")
+    again = s.write_balanced(backend, spec, "shop", "clothing_balanced", replace_existing=True)
     assert again.rows == written.rows
     files = [o.key for o in backend.list_objects("curated/shop/clothing_balanced/").objects]
     assert files == [again.key]  # the old file is gone
@@ -403,10 +427,10 @@ def test_balanced_table_refuses_to_overwrite_its_source_or_other_files(
     backend, table, _ = kaggle
     spec = s.Spec(table, s.detect_columns(table))
     with pytest.raises(CatalogError, match="name of its own"):
-        s.write_balanced(backend, spec, 1, "shop", "clothing_reviews")
+        s.write_balanced(backend, spec, "shop", "clothing_reviews")
     backend.write("curated/shop/taken/other.parquet", b"not ours")
     with pytest.raises(CatalogError, match="already holds other files"):
-        s.write_balanced(backend, spec, 1, "shop", "taken")
+        s.write_balanced(backend, spec, "shop", "taken")
     assert backend.read("curated/shop/taken/other.parquet") == b"not ours"
 
 

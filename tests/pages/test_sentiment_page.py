@@ -444,7 +444,14 @@ def test_aws_balance_action_writes_parquet_to_s3_and_registers_it_in_glue(aws_re
         ["4", "Fine toy", "2015-01-04", "Toys", "1"],
         ["2", "Meh toy", "2015-01-05", "Toys", "-1"],
     ]
-    _seed_page(moto_server, [(balanced_columns, balanced_rows)], exclude_small=True)
+    cells_columns = [column("category", "varchar"), column("sentiment", "integer"), column("reviews", "bigint")]
+    cells_rows: list[list[str | None]] = [
+        ["Books", "1", "30"],
+        ["Books", "-1", "1"],
+        ["Toys", "1", "8"],
+        ["Toys", "-1", "1"],
+    ]
+    _seed_page(moto_server, [(cells_columns, cells_rows), (balanced_columns, balanced_rows)], exclude_small=True)
     at = sentiment_page({"small": "true"})
     next(t for t in at.text_input if t.label == "Table name").input("reviews_balanced")
     next(b for b in at.button if b.label == "Write balanced table").click().run()
@@ -471,3 +478,5 @@ def test_aws_balance_action_writes_parquet_to_s3_and_registers_it_in_glue(aws_re
     balanced_sql = [q for q in _athena_queries(aws_reviews) if "cell_rank" in q]
     assert len(balanced_sql) == 1 and "ROW_NUMBER() OVER" in balanced_sql[0]
     assert "'Gift_Card'" in balanced_sql[0]  # the small category is excluded in the SQL
+    assert "cell_rank <= 1" in balanced_sql[0]  # the smallest cell among rows with text (cells_rows)
+    assert stored.parameters["lakelens.balanced_cell_size"] == "1"
