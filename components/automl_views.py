@@ -26,6 +26,12 @@ STATE_ICON = {
     "Stopping": ":material/pending:",
 }
 _PALETTE = px.colors.qualitative.Safe
+STAGE_TITLES = {
+    "AnalyzingData": "Analyzing data",
+    "FeatureEngineering": "Feature engineering",
+    "ModelTuning": "Model tuning",
+    "GeneratingExplainabilityReport": "Explainability report",
+}
 
 
 def class_colors(classes: Sequence[str]) -> dict[str, str]:
@@ -126,7 +132,7 @@ def stages(status: jobs.JobStatus) -> None:
             end = jobs._parse(record.ended) if record.ended else None
             if start and end:
                 seconds = (end - start).total_seconds()
-        column.markdown(f"{icon} **{stage}**")
+        column.markdown(f"{icon} **{STAGE_TITLES[stage]}**")
         column.caption(jobs.STAGE_TEXT[stage] + (f" · {_seconds(seconds)}" if seconds is not None else ""))
 
 
@@ -221,20 +227,16 @@ def comparison_chart(candidates: Sequence[dict[str, Any]], baseline: dict[str, A
         range_y=[0, 1],
     )
     if baseline:
-        figure.add_hline(
-            y=baseline["accuracy"],
-            line_dash="dash",
-            line_color="#6a3d9a",
-            annotation_text=f"baseline accuracy {baseline['accuracy']:.2f}",
-            annotation_position="top right",
-        )
-        figure.add_hline(
-            y=baseline["f1_macro"],
-            line_dash="dot",
-            line_color="#1b9e77",
-            annotation_text=f"baseline macro F1 {baseline['f1_macro']:.2f}",
-            annotation_position="bottom right",
-        )
+        names = list(frame["candidate"].unique()) if not frame.empty else []
+        for metric, color, dash in (("accuracy", "#6a3d9a", "dash"), ("f1_macro", "#1b9e77", "dot")):
+            label = "accuracy" if metric == "accuracy" else "macro F1"
+            figure.add_scatter(
+                x=names,
+                y=[baseline[metric]] * len(names),
+                mode="lines",
+                line={"color": color, "dash": dash, "width": 2},
+                name=f"baseline {label} ({baseline[metric]:.2f}, always {baseline['class']})",
+            )
     figure.update_layout(legend={"orientation": "h", "y": -0.2}, margin={"t": 60})
     return figure
 
@@ -454,7 +456,8 @@ def probability_chart(classes: Sequence[str], proba: Sequence[float]) -> go.Figu
         labels={"probability": "probability (0–1)", "class": ""},
         text=frame["probability"].map(lambda p: f"{p:.0%}"),
     )
-    figure.update_layout(showlegend=False, height=60 + 50 * len(classes))
+    figure.update_traces(textposition="outside", cliponaxis=False)
+    figure.update_layout(showlegend=False, height=140 + 45 * len(classes), bargap=0.35)
     return figure
 
 
@@ -515,7 +518,12 @@ def start_form(settings: Any) -> None:
         objective = mid3.radio(
             "Objective", ["accuracy", "f1_macro"], format_func=lambda v: OBJECTIVES[v], horizontal=True
         )
-        job_name = right3.text_input("Job name", value=jobs.default_name(name), max_chars=32)
+        # The default name is made once per table and session: a value that changed on every rerun would make
+        # Streamlit treat the field as a new widget and drop what the analyst typed.
+        name_key = f"automl.form.name.{table_name}"
+        if name_key not in st.session_state:
+            st.session_state[name_key] = jobs.default_name(name)
+        job_name = right3.text_input("Job name", max_chars=32, key=name_key)
         st.caption(
             f"Reads at most {settings.automl_max_rows:,} rows (LAKELENS_AUTOML_MAX_ROWS), splits them 70/15/15 "
             "(stratified) into training, validation and test sets, and lets FLAML search LightGBM, XGBoost, random "
@@ -537,6 +545,7 @@ def start_form(settings: Any) -> None:
         with friendly_errors():
             jobs.start_job(data.backend(), config)
             data.clear_automl()
+            st.session_state["automl.form.close"] = True
             url_set(job=config.name, source="local", candidate=None)
             st.rerun()
 
@@ -575,12 +584,8 @@ def live_status(name: str, objective: str) -> None:
 
 
 def try_it(model: Any, label: str) -> None:
-    text = st.text_area(
-        "A review",
-        value=st.session_state.get("automl.try", "Stopped working after a week. Very disappointed with the quality."),
-        key="automl.try",
-        height=100,
-    )
+    st.session_state.setdefault("automl.try", "Stopped working after a week. Very disappointed with the quality.")
+    text = st.text_area("A review", key="automl.try", height=100, help="Press Ctrl+Enter or click outside to ask again")
     if not str(text).strip():
         st.caption("Type a review to see what the candidate answers.")
         return
@@ -684,7 +689,10 @@ def autopilot_launch_form() -> None:
         objective = left.radio(
             "Objective", ["accuracy", "f1_macro"], format_func=lambda v: OBJECTIVES[v], horizontal=True
         )
-        job_name = right.text_input("Job name", value=jobs.default_name(name), max_chars=32)
+        name_key = f"automl.autopilot.name.{table_name}"
+        if name_key not in st.session_state:
+            st.session_state[name_key] = jobs.default_name(name)
+        job_name = right.text_input("Job name", max_chars=32, key=name_key)
         review = st.form_submit_button("Review the launch", icon=":material/fact_check:")
     if review:
         with friendly_errors():

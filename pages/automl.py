@@ -161,8 +161,11 @@ def main() -> None:
         "what it answers."
     )
     settings = data.settings()
-    with st.expander("Start a local job", icon=":material/add_circle:", expanded=False):
-        views.start_form(settings)
+    if st.session_state.pop("automl.form.close", False):
+        st.session_state["automl.form.open"] = False  # the job started: fold the form away, show the job
+    if st.toggle("Start a local job", key="automl.form.open"):
+        with st.container(border=True):
+            views.start_form(settings)
     with friendly_errors(stop=True):
         summaries = data.automl_jobs()
     selected = views.url_get("job")

@@ -161,7 +161,7 @@ class Run:
                 x_val,
                 y_val,
                 config,
-                max(budget, 2.0),
+                max(budget, 3.0),
                 on_trial=on_trial,
                 should_stop=lambda: jobs.stop_requested(self.backend, self.name),
                 log_file=str(Path(scratch) / "flaml.log"),

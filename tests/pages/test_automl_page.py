@@ -148,6 +148,7 @@ def test_start_form_refuses_a_label_that_is_not_one_and_starts_a_real_job(
     monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(fresh_backend.root))
     _fresh_caches()
     at = _open()
+    at.toggle(key="automl.form.open").set_value(True).run()
     form = at.get("form")[0]
     assert form is not None
     # review_headline has 30 distinct values: not a label. Refused before anything starts.
