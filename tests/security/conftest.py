@@ -18,15 +18,15 @@ from typing import Any
 
 import pytest
 
-# suite -> (noun phrase for the totals line, title for its own line)
-SUITES: dict[str, tuple[str, str]] = {
-    "sql": ("hostile SQL statements refused", "hostile SQL"),
-    "paths": ("hostile paths refused", "hostile paths"),
-    "files": ("bad files rejected", "bad files"),
-    "aws": ("AWS faults survived", "AWS faults"),
-    "sessions": ("concurrent sessions held", "load"),
-    "kills": ("kill -9 rounds survived", "durability"),
-    "secrets": ("fake credentials kept out of every output", "secrets"),
+# suite -> (phrase on the totals line, title of its own line, phrase on its own line)
+SUITES: dict[str, tuple[str, str, str]] = {
+    "sql": ("hostile SQL statements refused", "hostile SQL", "statements refused"),
+    "paths": ("hostile paths refused", "hostile paths", "keys and names refused"),
+    "files": ("bad files rejected or read correctly", "bad files", "files rejected or read correctly"),
+    "aws": ("AWS faults survived", "AWS faults", "faults survived"),
+    "sessions": ("concurrent sessions held", "load", "concurrent sessions held"),
+    "kills": ("kill -9 rounds survived", "durability", "kill -9 during writes survived"),
+    "secrets": ("fake credentials kept out of every output", "secrets", "fake credentials found in no output"),
 }
 
 # Fault tests that live with the code they test; counted when they pass in the same run (nodeid -> the fault).
@@ -113,9 +113,12 @@ def summary_lines(totals: _Totals, existing_faults: list[str]) -> list[str]:
         f"{counts.get(s, 0):,} {SUITES[s][0]}" for s in ("sql", "paths", "files", "aws", "sessions")
     )
     lines = [f"security: {totals_line}"]
-    for suite, (phrase, title) in SUITES.items():
+    for suite, (_, title, phrase) in SUITES.items():
         count = counts.get(suite, 0)
-        notes = totals.notes.get(suite, {})
+        notes = dict(totals.notes.get(suite, {}))
+        if suite == "files" and count:
+            rejected = sum(1 for item in totals.items[suite] if item.startswith("rejected"))
+            notes = {"rejected": rejected, "read correctly": count - rejected, **notes}
         if not count and not notes:
             lines.append(f"security: {title}: not run")
             continue
