@@ -16,6 +16,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from components.report_pins import pin_chart, pin_table
 from lib import bias
 from lib.sentiment import MISSING_SENTIMENT, SMALL_CATEGORY_MAX, WORD_BINS, WORD_CAP, bin_label, sentiment_order
 
@@ -253,7 +254,7 @@ def _shade_css(metric: str, value: float) -> str:
     return f"background-color: rgba({_SHADE_RGB[0]}, {_SHADE_RGB[1]}, {_SHADE_RGB[2]}, {alpha:.2f})"
 
 
-def bias_table(metrics: pd.DataFrame, facet_title: str = "category") -> None:
+def bias_table(metrics: pd.DataFrame, facet_title: str = "category", *, sql: str = "", context: str = "") -> None:
     """The seven metrics per facet value, shaded by magnitude, with each metric's meaning as the column help."""
     shown = metrics.rename(columns={"facet": facet_title})
     styler = shown.style.format(
@@ -274,6 +275,9 @@ def bias_table(metrics: pd.DataFrame, facet_title: str = "category") -> None:
         **{m: st.column_config.Column(m, help=f"{bias.METRIC_NAMES[m]}: {bias.METRIC_HELP[m]}") for m in bias.METRICS},
     }
     st.dataframe(styler, hide_index=True, column_config=config, width="stretch", height=35 * (len(shown) + 1) + 3)
+    pin_table(
+        "Pre-training bias metrics per category", "Sentiment", shown, key="sentiment.bias", sql=sql, context=context
+    )
 
 
 def readings_table(row: dict[str, object]) -> None:
@@ -325,10 +329,13 @@ def before_after_table(comparison: pd.DataFrame) -> None:
     st.table(shown)
 
 
-def show(fig: go.Figure, sql: str | Sequence[str], *, key: str | None = None) -> None:
-    """A chart with the SQL that computed its data one click away."""
+def show(fig: go.Figure, sql: str | Sequence[str], *, key: str, context: str = "") -> None:
+    """A chart, a button that pins it to the report, and the SQL that computed its data one click away."""
     st.plotly_chart(fig, theme="streamlit", key=key, config={"displaylogo": False})
-    sql_expander(sql)
+    statements = [sql] if isinstance(sql, str) else list(sql)
+    title = str(fig.layout.title.text or "Sentiment chart")
+    pin_chart(title, "Sentiment", fig, key=f"sentiment.{key}", sql="\n\n".join(statements), context=context)
+    sql_expander(statements)
 
 
 def sql_expander(sql: str | Sequence[str]) -> None:

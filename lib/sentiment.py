@@ -248,6 +248,29 @@ class Spec:
     def with_filters(self, filters: Filters) -> Spec:
         return replace(self, filters=filters)
 
+    def describe(self) -> str:
+        """One line saying what the numbers are of: table, sentiment definition and every filter."""
+        f = self.filters
+        parts = [
+            self.table.qualified_name,
+            {"three_class": "3 sentiment classes", "binary": "binary sentiment"}.get(
+                self.definition, f"label {self.mapping.label}"
+            ),
+        ]
+        if f.categories:
+            parts.append("categories " + ", ".join(f.categories))
+        if f.date_from or f.date_to:
+            parts.append(f"dates {f.date_from or '…'} to {f.date_to or '…'}")
+        if f.rating_min is not None or f.rating_max is not None:
+            low = f"{f.rating_min:g}" if f.rating_min is not None else "…"
+            high = f"{f.rating_max:g}" if f.rating_max is not None else "…"
+            parts.append(f"rating {low}–{high}")
+        if f.text_contains:
+            parts.append(f"text contains “{f.text_contains}”")
+        if f.exclude_categories:
+            parts.append(f"without {len(f.exclude_categories)} categories of ≤ {SMALL_CATEGORY_MAX} reviews")
+        return " · ".join(parts)
+
     @property
     def numeric_sentiment(self) -> bool:
         """Can sentiment values be averaged? Yes for the rating-based definitions and numeric labels."""

@@ -192,7 +192,9 @@ def distribution(counts: pd.DataFrame, spec: s.Spec, sql: str, small: list[str])
     st.subheader("How sentiment is distributed", anchor=False)
     left, right = st.columns(2, gap="large")
     with left:
-        charts.show(charts.per_sentiment(s.per_sentiment(counts)), sql, key="chart_per_sentiment")
+        charts.show(
+            charts.per_sentiment(s.per_sentiment(counts)), sql, key="chart_per_sentiment", context=spec.describe()
+        )
     if not spec.mapping.category:
         right.caption("Pick a category column under Columns to see sentiment per category.")
         return
@@ -203,15 +205,17 @@ def distribution(counts: pd.DataFrame, spec: s.Spec, sql: str, small: list[str])
             if spec.definition == "label":
                 values = pd.to_numeric(counts["sentiment"].dropna().map(float))
                 low, high = float(values.min()), float(values.max())
-            charts.show(charts.average_per_category(average, low, high), sql, key="chart_average")
+            charts.show(
+                charts.average_per_category(average, low, high), sql, key="chart_average", context=spec.describe()
+            )
         else:
             st.caption("The label is not a number, so it has no average; see the shares below.")
     cells = s.per_category(counts)
     left, right = st.columns(2, gap="large")
     with left:
-        charts.show(charts.per_category(cells, small), sql, key="chart_per_category")
+        charts.show(charts.per_category(cells, small), sql, key="chart_per_category", context=spec.describe())
     with right:
-        charts.show(charts.share_per_category(cells), sql, key="chart_share")
+        charts.show(charts.share_per_category(cells), sql, key="chart_share", context=spec.describe())
 
 
 def lengths(spec: s.Spec) -> None:
@@ -234,7 +238,7 @@ def lengths(spec: s.Spec) -> None:
         if result.histogram.empty:
             st.caption("No review has text under these filters.")
         else:
-            charts.show(charts.words_histogram(result.histogram), sql, key="chart_words")
+            charts.show(charts.words_histogram(result.histogram), sql, key="chart_words", context=spec.describe())
 
 
 def over_time(spec: s.Spec, total: int) -> None:
@@ -251,13 +255,15 @@ def over_time(spec: s.Spec, total: int) -> None:
         st.caption(f"{total - dated:,} reviews have no usable date and are left out of these two charts.")
     left, right = st.columns(2, gap="large")
     with left:
-        charts.show(charts.monthly_counts(by_name), sql, key="chart_monthly_counts")
+        charts.show(charts.monthly_counts(by_name), sql, key="chart_monthly_counts", context=spec.describe())
     with right:
         if spec.numeric_sentiment and monthly["average"].notna().any():
             values = monthly["average"].dropna()
             low, high = (-1.0, 1.0) if spec.definition == "three_class" else (0.0, 1.0)
             low, high = min(low, float(values.min())), max(high, float(values.max()))
-            charts.show(charts.monthly_average(monthly, low, high), sql, key="chart_monthly_average")
+            charts.show(
+                charts.monthly_average(monthly, low, high), sql, key="chart_monthly_average", context=spec.describe()
+            )
 
 
 def choose_positive(counts: pd.DataFrame, spec: s.Spec) -> Any:
@@ -304,7 +310,7 @@ def bias_section(counts: pd.DataFrame, spec: s.Spec, sql: str, positive: Any) ->
         f"category in turn is the sensitive facet *d*, all other reviews are facet *a*; label of interest: "
         f"**{label}**. Shading grows with the size of the value; hover a column name for its meaning."
     )
-    charts.bias_table(metrics)
+    charts.bias_table(metrics, sql=sql, context=f"{spec.describe()} · label of interest: {label}")
     worst = metrics.loc[metrics["DPL"].abs().fillna(-1).idxmax(), "facet"] if len(metrics) else None
     facets = list(metrics["facet"])
     if "facet" in st.session_state and st.session_state["facet"] not in facets:

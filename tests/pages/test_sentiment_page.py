@@ -480,3 +480,15 @@ def test_aws_balance_action_writes_parquet_to_s3_and_registers_it_in_glue(aws_re
     assert "'Gift_Card'" in balanced_sql[0]  # the small category is excluded in the SQL
     assert "cell_rank <= 1" in balanced_sql[0]  # the smallest cell among rows with text (cells_rows)
     assert stored.parameters["lakelens.balanced_cell_size"] == "1"
+
+
+def test_charts_and_the_bias_table_pin_to_the_report(demo_env: Path) -> None:
+    at = sentiment_page({"cat": ["Books", "Toys"]})
+    at.button(key="pin_sentiment.chart_per_sentiment").click().run()
+    at.button(key="pin_sentiment.bias").click().run()
+    pinned = at.session_state["report_items"]
+    assert [item.title for item in pinned] == ["Reviews per sentiment", "Pre-training bias metrics per category"]
+    chart = pinned[0]
+    assert chart.page == "Sentiment" and "GROUP BY" in (chart.sql or "")
+    assert chart.context == "demo.reviews · 3 sentiment classes · categories Books, Toys"
+    assert {row["category"] for row in pinned[1].table or []} == {"Books", "Toys"}
