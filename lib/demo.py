@@ -316,11 +316,22 @@ CURATED_COLUMNS = [
     Column("helpful_votes", "int", COLUMN_COMMENTS["helpful_votes"]),
     Column("total_votes", "int", COLUMN_COMMENTS["total_votes"]),
     Column("verified_purchase", "boolean", COLUMN_COMMENTS["verified_purchase"]),
+    Column("review_words", "int", "Words in review_body (spaces + 1), derived at curation time"),
 ]
 RAW_COLUMNS = [
     Column(name, {"star_rating": "int", "helpful_votes": "int", "total_votes": "int"}.get(name, "string"), comment)
     for name, comment in COLUMN_COMMENTS.items()
 ]
+
+
+def _curated_table(table: pa.Table) -> pa.Table:
+    """The curated zone's columns: typed, plus the word count derived once here instead of on every page load."""
+    import pyarrow.compute as pc
+
+    body = table["review_body"]
+    spaces = pc.subtract(pc.utf8_length(body), pc.utf8_length(pc.replace_substring(body, " ", "")))
+    words = pc.add(spaces, pc.sign(pc.utf8_length(body))).cast(pa.int32())
+    return table.append_column("review_words", words).select([c.name for c in CURATED_COLUMNS])
 
 
 def _raw_table(table: pa.Table) -> pa.Table:
@@ -345,7 +356,6 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
         raw_dir = scratch / RAW_PREFIX
         curated_dir = scratch / CURATED_PREFIX
         raw_dir.mkdir(parents=True)
-        curated_columns = [c.name for c in CURATED_COLUMNS]
         raw_writers: dict[str, pacsv.CSVWriter] = {}
         chunks = list(range(0, rows, CHUNK_ROWS))
         try:
@@ -356,6 +366,7 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
                 report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
                 table = generate(size, seed, first_review=start)
                 raw = _raw_table(table)
+                curated = _curated_table(table)
                 categories = table["product_category"].to_numpy(zero_copy_only=False)
                 report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
                 for name in sorted(set(categories.tolist())):
@@ -367,7 +378,7 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
                     raw_writers[name].write_table(raw.filter(mask))
                     folder = curated_dir / f"product_category={name}"
                     folder.mkdir(parents=True, exist_ok=True)
-                    part = table.filter(mask).select(curated_columns)
+                    part = curated.filter(mask)
                     pq.write_table(
                         part, folder / f"part-{number}.parquet", row_group_size=128_000, compression="snappy"
                     )

@@ -89,6 +89,10 @@ def choose_mapping(table: TableDef) -> s.ColumnMapping:
                     role.capitalize(), options, index=options.index(default), key=role, bind=URL, help=s.ROLE_HELP[role]
                 )
             chosen[role] = None if value == NONE else value
+    if chosen["text"] != detected.text and chosen["words"] == detected.words and detected.words:
+        # the precomputed word count belongs to the detected text column, not to the one chosen instead
+        chosen["words"] = None
+        st.caption(f"Counting words in {chosen['text'] or 'no column'}: {detected.words} counts another column.")
     return s.ColumnMapping(**chosen)
 
 

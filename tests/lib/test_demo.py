@@ -66,3 +66,10 @@ def test_rebuild_replaces_the_demo_lake(fresh_backend: LocalBackend) -> None:
     result = fresh_backend.run_query("SELECT count(*) AS n FROM demo.reviews")
     assert int(result.frame["n"][0]) == 300
     assert not list(fresh_backend.root.glob(".lakelens-tmp-*"))
+
+
+def test_curated_word_count_matches_the_text(demo_backend: LocalBackend) -> None:
+    """The derived review_words column is exactly the words a query would count in review_body."""
+    frame = demo_backend.run_query("SELECT review_body, review_words FROM demo.reviews", max_rows=DEMO_ROWS).frame
+    expected = frame["review_body"].str.count(" ") + 1
+    assert (frame["review_words"] == expected).all()

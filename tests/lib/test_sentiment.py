@@ -108,7 +108,11 @@ def run(backend: LocalBackend, sql: str) -> pd.DataFrame:
 def test_detects_amazon_style_columns(demo_backend: LocalBackend) -> None:
     mapping = s.detect_columns(demo_backend.get_table("demo", "reviews"))
     assert mapping == s.ColumnMapping(
-        rating="star_rating", text="review_body", category="product_category", date="review_date"
+        rating="star_rating",
+        text="review_body",
+        category="product_category",
+        date="review_date",
+        words="review_words",  # the curated demo table carries the word count derived at curation time
     )
     raw = s.detect_columns(demo_backend.get_table("demo", "reviews_raw"))
     assert (raw.rating, raw.text, raw.category, raw.date) == (
