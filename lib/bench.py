@@ -86,6 +86,9 @@ def sentiment_page(lake: Path) -> Callable[[], dict[str, Any]]:
     _use_lake(lake)
     import importlib
 
+    # The app server has these imported already: importing is not part of the page's data time.
+    importlib.import_module("lib.data")
+    importlib.import_module("lib.bias")
     page_data = importlib.import_module("lib.sentiment").page_data
 
     def run() -> dict[str, Any]:
@@ -95,18 +98,26 @@ def sentiment_page(lake: Path) -> Callable[[], dict[str, Any]]:
     return run
 
 
-# Hand-written equivalents of the Sentiment page's aggregates, for the three baselines. The same numbers:
-# reviews by category x rating, words-per-review histogram by rating, monthly counts by rating.
-_WORDS = "(length(review_body) - length(replace(review_body, ' ', '')) + 1)"
+# Hand-written equivalents of the Sentiment page's three aggregates, for the baselines: reviews by category x
+# sentiment (with rating and date ranges), reviews per (sentiment, word count), reviews by month x sentiment.
+_SENTIMENT = (
+    "CASE WHEN star_rating IS NULL THEN NULL WHEN star_rating < 3 THEN -1 WHEN star_rating = 3 THEN 0 ELSE 1 END"
+)
 HAND_SQL = {
-    "by_category_rating": "SELECT product_category, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
-    "words_histogram": f"SELECT star_rating, CAST(floor(log2({_WORDS})) AS INTEGER) AS bin, count(*) AS n FROM reviews GROUP BY 1, 2",
-    "monthly": "SELECT strftime(review_date, '%Y-%m') AS month, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
+    "counts": f"""SELECT product_category, {_SENTIMENT} AS sentiment, count(*), count(*) FILTER (WHERE star_rating IS NULL),
+        min(star_rating), max(star_rating), min(review_date), max(review_date) FROM reviews GROUP BY 1, 2""",
+    "lengths": f"""SELECT {_SENTIMENT} AS sentiment, least(review_words, 1024), count(*), sum(review_words),
+        max(review_words) FROM reviews GROUP BY 1, 2""",
+    "monthly": f"""SELECT date_trunc('month', review_date), {_SENTIMENT} AS sentiment, count(*) FROM reviews
+        WHERE review_date IS NOT NULL GROUP BY 1, 2""",
 }
 SQLITE_SQL = {
-    "by_category_rating": HAND_SQL["by_category_rating"],
-    "words_histogram": f"SELECT star_rating, CAST(log2({_WORDS}) AS INTEGER) AS bin, count(*) AS n FROM reviews GROUP BY 1, 2",
-    "monthly": "SELECT substr(review_date, 1, 7) AS month, star_rating, count(*) AS n FROM reviews GROUP BY 1, 2",
+    "counts": f"""SELECT product_category, {_SENTIMENT} AS sentiment, count(*), sum(star_rating IS NULL),
+        min(star_rating), max(star_rating), min(review_date), max(review_date) FROM reviews GROUP BY 1, 2""",
+    "lengths": f"""SELECT {_SENTIMENT} AS sentiment, min(review_words, 1024), count(*), sum(review_words),
+        max(review_words) FROM reviews GROUP BY 1, 2""",
+    "monthly": f"""SELECT substr(review_date, 1, 7), {_SENTIMENT} AS sentiment, count(*) FROM reviews
+        WHERE review_date IS NOT NULL GROUP BY 1, 2""",
 }
 
 
@@ -132,12 +143,19 @@ def pandas_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
     folder = lake / "curated" / "reviews"
 
     def run() -> dict[str, Any]:
-        frame = pd.read_parquet(folder, columns=["product_category", "star_rating", "review_body", "review_date"])
-        by_category = frame.groupby(["product_category", "star_rating"], observed=True).size()
-        words = frame["review_body"].str.count(" ") + 1
-        histogram = frame.groupby([frame["star_rating"], np.floor(np.log2(words))]).size()
-        monthly = frame.groupby([pd.to_datetime(frame["review_date"]).dt.to_period("M"), "star_rating"]).size()
-        return {"groups": len(by_category) + len(histogram) + len(monthly)}
+        # the notebook way: every row of the table into a DataFrame (as wr.athena.read_sql_query would), then pandas
+        frame = pd.read_parquet(folder)
+        frame["sentiment"] = np.select([frame["star_rating"] < 3, frame["star_rating"] == 3], [-1, 0], 1)
+        counts = frame.groupby(["product_category", "sentiment"], observed=True).agg(
+            reviews=("star_rating", "size"), min_rating=("star_rating", "min"), max_rating=("star_rating", "max"),
+            first=("review_date", "min"), last=("review_date", "max"),
+        )  # fmt: skip
+        lengths = frame.groupby(["sentiment", frame["review_words"].clip(upper=1024)]).agg(
+            reviews=("review_words", "size"), total=("review_words", "sum"), longest=("review_words", "max")
+        )
+        months = pd.to_datetime(frame["review_date"]).dt.to_period("M")
+        monthly = frame.groupby([months, "sentiment"]).size()
+        return {"groups": len(counts) + len(lengths) + len(monthly)}
 
     return run
 
@@ -156,12 +174,15 @@ def build_sqlite(lake: Path) -> Path:
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)
     con = sqlite3.connect(tmp)
-    con.execute("CREATE TABLE reviews (product_category TEXT, star_rating INTEGER, review_body TEXT, review_date TEXT)")
+    con.execute(
+        "CREATE TABLE reviews (product_category TEXT, star_rating INTEGER, review_body TEXT, review_date TEXT, "
+        "review_words INTEGER)"
+    )
     dataset = ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive")
-    columns = ["product_category", "star_rating", "review_body", "review_date"]
+    columns = ["product_category", "star_rating", "review_body", "review_date", "review_words"]
     for batch in dataset.to_batches(columns=columns, batch_size=200_000):
         rows = zip(*(batch.column(c).to_pylist() for c in columns), strict=True)
-        con.executemany("INSERT INTO reviews VALUES (?, ?, ?, ?)", ((a, b, c, str(d)) for a, b, c, d in rows))
+        con.executemany("INSERT INTO reviews VALUES (?, ?, ?, ?, ?)", ((a, b, c, str(d), e) for a, b, c, d, e in rows))
     con.commit()
     con.close()
     tmp.rename(path)
@@ -173,7 +194,6 @@ def sqlite_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
 
     def run() -> dict[str, Any]:
         con = sqlite3.connect(path)
-        con.create_function("log2", 1, lambda x: __import__("math").log2(x) if x and x > 0 else None)
         out = {name: con.execute(sql).fetchall() for name, sql in SQLITE_SQL.items()}
         con.close()
         return {"groups": sum(len(v) for v in out.values())}
