@@ -82,17 +82,17 @@ def sentiment_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
             process.kill()
 
 
-def open_sentiment(app: App, page: object, query: str = "") -> None:
-    page.goto(app.url)  # type: ignore[attr-defined]  # the home page first: the app's router is then known
+def open_sentiment(app: App, page: object) -> None:
+    """Home, then the Sentiment link: the router's own navigation (a first deep link can bypass it, see report)."""
+    page.goto(app.url)  # type: ignore[attr-defined]
     wait_for_app(page, timeout_ms=120_000)
-    for _ in range(3):
-        page.goto(f"{app.url}/sentiment{query}")  # type: ignore[attr-defined]
-        wait_for_app(page, timeout_ms=60_000)
-        page.get_by_text("Read the reviews").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
-        # Streamlit sometimes serves a first deep link from the pages/ folder without app.py's router (no Home
-        # link, narrow layout); a reload then goes through st.navigation. See the report on app-level issues.
-        if page.locator("[data-testid='stSidebarNav']").get_by_text("Home").count():  # type: ignore[attr-defined]
-            break
+    page.get_by_role("link", name="Sentiment").first.click()  # type: ignore[attr-defined]
+    wait_for_charts(page)
+
+
+def wait_for_charts(page: object) -> None:
+    wait_for_app(page, timeout_ms=60_000)
+    page.get_by_text("Read the reviews").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]  # every chart drawn (each has its title)
         "n => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .gtitle').length >= n",
         arg=CHARTS,
@@ -156,7 +156,19 @@ def test_demo_lake_page_in_the_browser(sentiment_app: App, page: object) -> None
 
 
 def test_unfamiliar_column_names_filters_and_balance(sentiment_app: App, page: object) -> None:
-    open_sentiment(sentiment_app, page, "?table=shop.customer_feedback&small=true")
+    open_sentiment(sentiment_app, page)
+    # pick the table and switch the small-category exclusion on, as an analyst would; both land in the URL
+    table = page.locator("[data-testid='stSelectbox']").filter(has_text="Table").first  # type: ignore[attr-defined]
+    table.click()
+    page.get_by_role("option", name="shop.customer_feedback").click()  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === '600')",
+        timeout=60_000,
+    )
+    page.get_by_text("Exclude categories with").click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"small=true"), timeout=30_000)  # type: ignore[attr-defined]
+    assert "table=shop.customer_feedback" in page.url  # type: ignore[attr-defined]
+    wait_for_charts(page)
     assert_no_exception(page)
     frame = feedback_frame()
     assert metric(page, "Reviews") == f"{len(frame):,}"
@@ -181,7 +193,7 @@ def test_unfamiliar_column_names_filters_and_balance(sentiment_app: App, page: o
     name = page.get_by_label("Table name", exact=True).and_(page.locator("input"))  # type: ignore[attr-defined]
     name.fill("feedback_balanced")
     page.get_by_role("button", name=re.compile("Write balanced table")).click()  # type: ignore[attr-defined]
-    done = page.get_by_text(re.compile(r"Wrote [\d,]+ reviews to"))  # type: ignore[attr-defined]
+    done = page.get_by_text(re.compile(r"Wrote [\d,]+ reviews \("))  # type: ignore[attr-defined]
     done.wait_for(timeout=60_000)
     assert "shop.feedback_balanced" in done.inner_text()
     assert_no_exception(page)
