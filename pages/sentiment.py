@@ -15,9 +15,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components import present
 from components import sentiment_charts as charts
 from components.feedback import friendly_errors
 from components.metrics import metric_row
+from components.routing import require_app
 from lib import bias, data
 from lib import sentiment as s
 from lib.catalog import TableDef
@@ -472,6 +474,7 @@ def main() -> None:
             spec = spec.with_filters(replace(filters, exclude_categories=tuple(small)))
             counts_sql = s.counts_sql(spec)
             counts = s.tidy_counts(run(counts_sql, "count by category"), spec)
+    present.filters_caption(spec.describe())
     if int(counts["reviews"].sum()) == 0:
         st.info("No reviews match these filters. Widen them in the sidebar.", icon=":material/filter_alt_off:")
         return
@@ -501,4 +504,5 @@ def main() -> None:
         drill_down(counts, spec)
 
 
+require_app()
 main()
