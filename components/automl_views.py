@@ -563,8 +563,9 @@ def live_status(name: str, objective: str) -> None:
             stages(status)
             st.markdown(progress_line(status, objective))
             if status.terminal:
-                if st.session_state.get("automl.watching") == name:
-                    st.session_state.pop("automl.watching", None)
+                if st.session_state.get("automl.final") != name:
+                    # The page was drawn while the job ran: draw it again, with the results.
+                    st.session_state["automl.final"] = name
                     data.clear_automl()
                     st.rerun(scope="app")
                 if status.status == "Failed":
@@ -572,7 +573,6 @@ def live_status(name: str, objective: str) -> None:
                 elif status.status == "Stopped":
                     st.warning(status.failure_reason or "Stopped.", icon=":material/stop_circle:")
                 return
-            st.session_state["automl.watching"] = name
             if status.stop_requested:
                 st.caption("Stop requested; the job stops after the trial it is running.")
             elif st.button("Stop the job", icon=":material/stop:", key=f"automl.stop.{name}"):
@@ -580,6 +580,8 @@ def live_status(name: str, objective: str) -> None:
                 data.clear_automl()
 
     status = jobs.read_status(data.backend(), name)
+    # Which job the page last drew in its final state; the fragment reruns the page once when it sees the job end.
+    st.session_state["automl.final"] = name if status.terminal else None
     st.fragment(body, run_every=None if status.terminal else 1.0)()
 
 

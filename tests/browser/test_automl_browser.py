@@ -42,6 +42,7 @@ def test_start_a_job_watch_it_finish_and_open_a_candidate(app: App, page: Any) -
     try:
         page.get_by_text(re.compile(r"Leaderboard · sorted by validation")).wait_for(timeout=180_000)
     except Exception:
+        screenshot(page, "automl_no_leaderboard")
         status_file = app.lake / "automl" / JOB / "status.json"
         raise AssertionError(f"no leaderboard; the job's status: {status_file.read_text()}") from None
     wait_for_app(page)
