@@ -8,6 +8,7 @@ from components import present, report_pins
 from components.backend_badge import backend_lines, sidebar_badge
 from components.feedback import friendly_errors
 from components.metrics import metric_row
+from components.sign_in import require_sign_in
 from lib import data, demo
 from lib.backends.local import LocalBackend
 from lib.errors import LakeLensError
@@ -120,6 +121,7 @@ def main() -> None:
     except LakeLensError as exc:
         st.error(str(exc), icon=":material/settings:")
         st.stop()
+    require_sign_in(data.settings().login_provider)  # nothing else renders before it (LAKELENS_LOGIN_PROVIDER)
     pages = [st.Page(home, title="Home", icon=":material/home:", default=True)]
     pages += [st.Page(path, title=title, icon=icon, url_path=name) for name, (path, title, icon, _) in PAGES.items()]
     navigation = st.navigation(pages)  # first, so the sidebar shows LakeLens's pages even during a demo build

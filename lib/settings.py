@@ -229,6 +229,14 @@ SPECS: tuple[SettingSpec, ...] = (
         _optional,
         "AWS backend: IAM role SageMaker Autopilot jobs run as; needed to launch one from the AutoML page.",
     ),
+    SettingSpec(
+        "login_provider",
+        "LAKELENS_LOGIN_PROVIDER",
+        None,
+        _optional,
+        "Require an OpenID Connect sign-in (`st.login`) before any page: `default` uses the `[auth]` section of "
+        "`.streamlit/secrets.toml`, another name its `[auth.<name>]`; unset: no sign-in (see docs/SECURITY.md).",
+    ),
 )
 
 
@@ -256,6 +264,7 @@ class Settings:
     cache_ttl_s: int = 600
     automl_max_rows: int = 50_000
     sagemaker_role_arn: str | None = None
+    login_provider: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
