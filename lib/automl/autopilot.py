@@ -63,6 +63,11 @@ def _call(operation: str, function: Any, **kwargs: Any) -> Any:
             raise BackendUnavailable(
                 f"SageMaker refused {operation}: {message}. Check the credentials' permissions for SageMaker."
             ) from None
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status >= 500 or message.lstrip().startswith("<"):
+            raise BackendUnavailable(
+                f"SageMaker could not answer {operation} (HTTP {status or code}); try again in a minute."
+            ) from None
         raise AutoMLError(f"SageMaker {operation} failed: {code} {message}".strip()) from None
     except BotoCoreError as exc:
         raise BackendUnavailable(f"SageMaker could not be reached for {operation}: {exc}.") from None

@@ -256,3 +256,62 @@ def test_autopilot_job_on_the_aws_backend(aws_settings: Any, moto_server: str, m
         assert any(f["layout"]["title"]["text"].startswith("Words that push c-best") for f in figures)
         sm_stub.assert_no_pending_responses()
         s3_stub.assert_no_pending_responses()
+
+
+def test_autopilot_launch_asks_for_confirmation_then_exports_and_creates(
+    aws_settings: Any, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lib.backends.aws import AwsBackend
+    from lib.catalog import Column, parquet_table
+    from tests.aws_fixtures import BUCKET, column, seed_athena_results
+
+    monkeypatch.chdir(ROOT)
+    for name, value in {
+        "LAKELENS_BACKEND": "aws",
+        "LAKELENS_S3_LAKE": aws_settings.s3_lake,
+        "LAKELENS_ENDPOINT_URL": moto_server,
+        "LAKELENS_SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/sm",
+    }.items():
+        monkeypatch.setenv(name, value)
+    backend = AwsBackend(aws_settings)
+    backend.register_table(
+        parquet_table(
+            "demo",
+            "reviews",
+            [Column("review_body", "string"), Column("star_rating", "int")],
+            f"s3://{BUCKET}/lake/curated/reviews/",
+        )
+    )
+    _fresh_caches()
+    at = _open()
+    assert not at.exception, at.exception
+    next(ti for ti in at.text_input if ti.label == "Job name").set_value("from-the-page")
+    next(b for b in at.button if b.label == "Review the launch").click().run()
+    assert not at.exception
+    # The confirmation: the query, where the data and the outputs go, the whole request. Nothing created yet.
+    text = " ".join(md.value for md in at.markdown)
+    assert f"s3://{BUCKET}/lake/automl/autopilot/from-the-page/input/train.csv" in text
+    assert f"s3://{BUCKET}/lake/automl/autopilot/from-the-page/output/" in text
+    assert "arn:aws:iam::123456789012:role/sm" in text
+    assert any('AS "text"' in code.value for code in at.code)
+    request = json.loads(at.json[0].value)
+    assert request["AutoMLProblemTypeConfig"]["TextClassificationJobConfig"]["TargetLabelColumn"] == "label"
+    assert autopilot.list_jobs(autopilot.client(aws_settings)) == []
+    seed_athena_results(
+        moto_server,
+        [
+            (
+                [column("text", "varchar"), column("label", "integer")],
+                [["text", "label"], ["Love it", "1"], ["Broke", "-1"]],
+            )
+        ],
+    )
+    next(b for b in at.button if b.label == "Launch on SageMaker").click().run()
+    assert not at.exception
+    assert [job.name for job in autopilot.list_jobs(autopilot.client(aws_settings))] == ["from-the-page"]
+    assert backend.read("automl/autopilot/from-the-page/input/train.csv").decode().splitlines()[0] == "text,label"
+    assert at.query_params["job"] == "from-the-page" and at.query_params["source"] == "autopilot"
+    assert "Autopilot job from-the-page" in [s.value for s in at.subheader]
+    # moto does not implement ListCandidatesForAutoMLJob: one sentence, no server page pasted in.
+    assert all("<" not in e.value for e in at.error)
+    backend.close()
