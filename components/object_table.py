@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from components.feedback import friendly_errors
+from components.report_pins import pin_table
 from lib import data
 from lib.backends.base import ObjectInfo, ObjectPage
 from lib.errors import LakeLensError
@@ -399,6 +400,9 @@ def render_preview(preview: Preview) -> None:
             st.info("The file holds no rows.", icon=":material/info:")
         else:
             st.dataframe(preview.frame, hide_index=True, width="stretch", height=min(38 + 35 * len(preview.frame), 420))
+            pin_table(
+                f"Preview of {preview.key}", "Lake", preview.frame, key=f"lake.preview.{preview.key}", context=line
+            )
         if preview.columns and preview.parquet is None:
             with st.expander("Inferred schema (Glue types)", icon=":material/schema:"):
                 schema = pd.DataFrame([(c.name, c.type) for c in preview.columns], columns=["Column", "Type"])

@@ -47,11 +47,15 @@ def toggle() -> bool:
     if not is_on():
         return False
     st.html(_CSS)
-    if st.button("Exit present mode", key="exit_present", icon=":material/close_fullscreen:", type="tertiary"):
-        del st.query_params[KEY]
-        st.session_state[KEY] = False
-        st.rerun()
+    st.button(
+        "Exit present mode", key="exit_present", icon=":material/close_fullscreen:", type="tertiary", on_click=_exit
+    )
     return True
+
+
+def _exit() -> None:
+    """A callback, so the bound toggle (and with it the URL) can still be changed before it is drawn again."""
+    st.session_state[KEY] = False
 
 
 def filters_caption(text: str) -> None:

@@ -24,8 +24,10 @@ def _lake() -> str:
 
 
 def _pin(item: ReportItem) -> None:
+    """Add the item and rerun, so the sidebar (drawn before the page) counts it at once."""
     items().append(item)
-    st.toast(f"Pinned “{item.title}” to the report ({len(items())} item(s)).", icon=":material/push_pin:")
+    st.session_state["report_just_pinned"] = item.title
+    st.rerun()
 
 
 def pin_chart(title: str, page: str, figure: Any, key: str, **details: Any) -> None:
@@ -54,6 +56,9 @@ def pin_table(title: str, page: str, frame: pd.DataFrame, key: str, **details: A
 def sidebar_report() -> None:
     """The report panel in the sidebar: how many items, export as HTML, clear."""
     pinned = items()
+    just_pinned = st.session_state.pop("report_just_pinned", None)
+    if just_pinned:
+        st.toast(f"Pinned “{just_pinned}” to the report ({len(pinned)} item(s)).", icon=":material/push_pin:")
     with st.sidebar:
         st.subheader("Report", anchor=False)
         if not pinned:

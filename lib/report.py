@@ -109,6 +109,8 @@ def render_html(items: list[ReportItem], title: str = "LakeLens report") -> str:
             figure = item.figure_json.replace("</", "<\\/")
             scripts.append(
                 f"(function(){{var f={figure};f.layout=f.layout||{{}};f.layout.autosize=true;"
+                "f.layout.margin={l:90,r:40,t:60,b:90};"
+                "['xaxis','yaxis'].forEach(function(a){f.layout[a]=f.layout[a]||{};f.layout[a].automargin=true;});"
                 f"Plotly.newPlot('{div}',f.data,f.layout,{{responsive:true,displaylogo:false}});}})();"
             )
         elif item.kind == "table" and item.table is not None:
