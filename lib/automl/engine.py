@@ -292,8 +292,11 @@ def vectorizer(train_rows: int) -> Any:
 
 
 # -- the search ---------------------------------------------------------------------------------------------------
-class StopSearch(Exception):
-    """Raised inside FLAML's evaluation when the analyst asked the job to stop."""
+class StopSearch(BaseException):
+    """Raised inside FLAML's evaluation when the analyst asked the job to stop.
+
+    A ``BaseException`` so that FLAML's own ``except Exception`` handlers let it through.
+    """
 
 
 @dataclass

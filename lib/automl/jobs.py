@@ -498,17 +498,6 @@ def candidate_key(name: str, candidate: str, record: str) -> str:
     return record_key(name, f"candidates/{candidate}/{record}")
 
 
-def job_records_snapshot(backend: Backend, name: str) -> dict[str, Any]:
-    """Everything small a page needs to draw a finished job: config, status, data summary, leaderboard."""
-    out: dict[str, Any] = {"job": read_json(backend, name, "job.json"), "status": read_status(backend, name).to_dict()}
-    for record in ("data.json", "candidates.json", "trials.json"):
-        try:
-            out[record.removesuffix(".json")] = read_json(backend, name, record)
-        except NotFound:
-            out[record.removesuffix(".json")] = None
-    return out
-
-
 def load_model(backend: Backend, name: str, candidate: str, sha256: str | None) -> Any:
     """A candidate's stored model (TF-IDF + estimator), checked against the digest its record holds.
 

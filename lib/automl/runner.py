@@ -36,8 +36,12 @@ log = logging.getLogger("lakelens.automl")
 STATUS_EVERY_S = 1.0
 
 
-class Terminated(Exception):
-    """SIGTERM arrived: the page's fallback after a stop request, or the machine shutting down."""
+class Terminated(BaseException):
+    """SIGTERM arrived: the page's fallback after a stop request, or the machine shutting down.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so that no ``except Exception`` inside FLAML or a model
+    library swallows it and carries on training.
+    """
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -414,6 +414,16 @@ def test_stop_request_ends_the_job_stopped(fresh_backend: LocalBackend) -> None:
         assert not jobs.read_json(fresh_backend, "stopper", "candidates.json")
 
 
+def test_a_terminated_runner_says_so(fresh_backend: LocalBackend) -> None:
+    """SIGTERM without a stop request (a machine shutting down) ends Failed, naming the stage."""
+    jobs.start_job(fresh_backend, _config("terminated", budget_s=60))
+    status = _wait_for_stage(fresh_backend, "terminated", "ModelTuning")
+    os.kill(status.pid or 0, signal.SIGTERM)
+    status = jobs.wait(fresh_backend, "terminated", timeout_s=60)
+    assert status.status == "Failed"
+    assert status.failure_reason == "The training process was terminated during ModelTuning."
+
+
 def test_a_runner_that_never_started_is_failed(fresh_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch) -> None:
     jobs.create_job(fresh_backend, _config("ghost"))
     monkeypatch.setattr(jobs, "START_GRACE_S", 0)
