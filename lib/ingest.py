@@ -310,14 +310,14 @@ def plan_ingest(
     notes += [note] if note else []
     table, note = table_name(table, "table")
     notes += [note] if note else []
-    if not data.strip():
+    if not data or data.isspace():  # isspace() reads without copying a big upload
         raise IngestError(f"{filename} is empty; there is nothing to ingest.")
     base_name, compression = split_compression(filename)
     body = data
     if compression or data.startswith(b"\x1f\x8b"):
         body = _gunzip(data, filename, max_bytes or MAX_DECOMPRESSED_BYTES)
         compression = "gzip"
-        if not body.strip():
+        if not body or body.isspace():
             raise IngestError(f"{filename} is empty once decompressed; there is nothing to ingest.")
     file_format = _resolve_format(fmt, base_name, body)
     common: dict[str, Any] = {
