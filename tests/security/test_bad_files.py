@@ -44,7 +44,7 @@ from tests.security.conftest import Ledger
 pytest_plugins = ("tests.aws_fixtures",)
 
 ROOT = Path(__file__).resolve().parents[2]
-MEMORY_LIMIT_MB = 700  # peak RSS of the process ingesting a 50 MB file: Python, pandas, pyarrow and twice the file
+MEMORY_LIMIT_MB = 500  # peak RSS of a process ingesting a 50 MB file: about 220 MB of libraries, twice the file, margin
 
 
 def parquet(rows: int = 1_000) -> bytes:
