@@ -485,7 +485,8 @@ def start_form(settings: Any) -> None:
     if not names:
         st.caption("No tables are registered yet; ingest a file on the Lake page first.")
         return
-    default = "demo.reviews" if "demo.reviews" in names else names[0]
+    linked = st.query_params.get("table")  # e.g. the Sentiment page's "Train a classifier on <balanced table>"
+    default = linked if linked in names else "demo.reviews" if "demo.reviews" in names else names[0]
     table_name = st.selectbox("Table", names, index=names.index(default), key="automl.form.table")
     database, _, name = str(table_name).partition(".")
     with friendly_errors():

@@ -9,6 +9,8 @@ import streamlit as st
 
 from components import automl_views as views
 from components.feedback import friendly_errors
+from components.report_pins import pin_chart, pin_table
+from components.routing import require_app
 from lib import data
 from lib.automl import jobs
 from lib.automl.metrics import OBJECTIVES
@@ -64,13 +66,27 @@ def local_job(name: str) -> None:
         )
     st.markdown(f"#### Leaderboard · sorted by validation {OBJECTIVES[config.objective]}")
     views.leaderboard(candidates, status.best_candidate, config.objective)
+    context = f"Job {name} on {config.qualified_table}, text {config.text_column}, label {config.label_text}"
+    pin_table(
+        f"Leaderboard of {name}", "AutoML", views.leaderboard_frame(candidates, status.best_candidate),
+        key=f"automl.leaderboard.{name}", context=context,
+    )  # fmt: skip
     if not done:
         return
     reports = {c["label"]: data.automl_record(name, f"candidates/{c['name']}/metrics.json", stamp) for c in done}
     st.markdown("#### Candidates side by side")
     left, right = st.columns(2)
-    left.plotly_chart(views.comparison_chart(done, baseline), width="stretch")
+    comparison = views.comparison_chart(done, baseline)
+    left.plotly_chart(comparison, width="stretch")
     right.plotly_chart(views.per_class_f1_chart(reports), width="stretch")
+    with left:
+        pin_chart(
+            f"Candidates of {name} against the baseline",
+            "AutoML",
+            comparison,
+            key=f"automl.cmp.{name}",
+            context=context,
+        )
     with st.expander("Every measure, one column per candidate", icon=":material/table_chart:"):
         st.dataframe(views.side_by_side(reports), width="stretch", column_config=None)
 
@@ -108,7 +124,12 @@ def candidate_detail(name: str, candidate: dict[str, Any], stamp: str, summary: 
                 f"Test set: {report['rows']:,} reviews never seen in training or in the search. Accuracy "
                 f"{report['accuracy']:.1%}, balanced accuracy {report['balanced_accuracy']:.1%}."
             )
-        right.plotly_chart(views.confusion_chart(report, label), width="stretch")
+        confusion = views.confusion_chart(report, label)
+        right.plotly_chart(confusion, width="stretch")
+        with right:
+            pin_chart(
+                f"Confusion matrix of {label}", "AutoML", confusion, key=f"automl.cm.{name}.{label}", context=name
+            )
     with curves_tab:
         left, right = st.columns(2)
         left.plotly_chart(views.roc_chart(report, label), width="stretch")
@@ -198,4 +219,5 @@ def main() -> None:
         st.caption("Select a job in the table to see its leaderboard and insights.")
 
 
+require_app()
 main()
