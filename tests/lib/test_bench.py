@@ -1,0 +1,34 @@
+"""The benchmark keeps working: CI runs it once, at a small size, with --quick. Its numbers are not asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from lib.bench import MEASUREMENTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmark_runs_every_measurement(tmp_path: Path) -> None:
+    out = tmp_path / "benchmarks.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "lib", "bench", "--quick", "--sizes", "3000", "--lakes", str(tmp_path / "lakes"),
+         "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(out.with_suffix(".json").read_text())
+    names = {r["name"] for r in report["results"]}
+    assert names == set(MEASUREMENTS)
+    failed = {r["name"]: r["error"] for r in report["results"] if r["error"]}
+    assert not failed
+    by_name = {r["name"]: r for r in report["results"]}
+    assert by_name["sql_1m_rows"]["extra"]["rows_to_page"] <= 1000  # the page never gets more than max_rows
+    assert by_name["list_50k_first_page"]["extra"]["entries"] == 1000
+    assert by_name["list_50k_first_page"]["extra"]["has_next_page"] is True
+    assert by_name["describe_1000_partitions"]["extra"]["partitions_first_page"] == 100
+    assert by_name["sentiment_page"]["extra"]["reviews"] == 3000
+    assert "| sentiment_page |" in out.read_text() and out.with_suffix(".svg").exists()
