@@ -128,6 +128,7 @@ class Session(threading.Thread):
         self.rng = random.Random(number)
         self.pages = 0
         self.queries = 0
+        self.reloads = 0
         self.problems: list[str] = []
 
     def run(self) -> None:
@@ -139,7 +140,17 @@ class Session(threading.Thread):
                 if page == "home":
                     at = new_session()  # a reload of the home page
                 else:
-                    at.switch_page(page).run()
+                    try:
+                        at.switch_page(page).run()
+                    except KeyError:
+                        # AppTest's own bookkeeping (not the app): it serialises every widget of the last tree
+                        # and can miss one a rerun dropped from session state. A browser would just send what it
+                        # has; the session reloads, as an analyst would, and the page is opened again.
+                        if "streamlit/testing" not in traceback.format_exc():
+                            raise
+                        self.reloads += 1
+                        at = new_session()
+                        at.switch_page(page).run()
                 self.pages += 1
                 self.problems += problems_on(at, page)
                 title = TITLES.get(page)
@@ -208,5 +219,6 @@ def test_sixteen_sessions_for_a_minute(lake: Path, one_runtime: None, ledger: Le
     ledger.note("sessions", "seconds", f"{SECONDS:.0f}")
     ledger.note("sessions", "pages rendered", pages)
     ledger.note("sessions", "queries checked against pandas", queries)
+    ledger.note("sessions", "AppTest reloads", sum(s.reloads for s in sessions))
     ledger.note("sessions", "memory growth", f"{growth:.0f} MB (limit {RSS_GROWTH_LIMIT_MB} MB)")
     ledger.note("sessions", "fresh home page afterwards", f"{fresh_s:.1f} s")
