@@ -15,6 +15,7 @@ import pytest
 from lib import demo
 from lib.backends.local import LocalBackend
 from lib.settings import Settings, load_settings
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
 DEMO_ROWS = 2_000
 
@@ -57,3 +58,24 @@ def lake_checksums(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file()
     }
+
+
+# One Playwright instance per test session, shared by every folder's browser tests (tests/browser, tests/security):
+# a second sync_playwright() while the first is open fails ("Sync API inside the asyncio loop").
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)  # type: ignore[attr-defined]
+    tab = context.new_page()
+    yield tab
+    context.close()

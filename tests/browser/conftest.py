@@ -98,25 +98,6 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
             process.kill()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    _require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)  # type: ignore[attr-defined]
-    tab = context.new_page()
-    yield tab
-    context.close()
-
-
 def wait_for_app(page: object, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator) and the page has content."""
     page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)  # type: ignore[attr-defined]

@@ -25,8 +25,6 @@ from lib.catalog import Column, parquet_table
 from lib.settings import Settings
 from tests.aws_fixtures import column, seed_athena_results
 from tests.browser.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _require_browser,
     assert_no_exception,
     screenshot,
@@ -91,18 +89,6 @@ def aws_app(aws_settings: Settings, moto_server: str, tmp_path: Path) -> Iterato
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-@pytest.fixture
-def page() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)
-        yield context.new_page()
-        context.close()
-        browser.close()
 
 
 def test_fake_credentials_appear_nowhere(
