@@ -36,8 +36,26 @@ DEFINITION_LABELS: dict[s.SentimentDefinition, str] = {
 }
 
 
+def allow_scan(sql: str) -> None:
+    """On Athena a scan costs money: an opened link runs nothing until the analyst says so, unless cached."""
+    if data.settings().backend != "aws" or st.session_state.get("sentiment.scans_allowed"):
+        return
+    if data.query_is_cached(sql, max_rows=s.MAX_GROUPS):
+        return
+    st.info(
+        "These charts run a few aggregate queries on Athena, which bills by the data each one scans. Nothing has "
+        "run yet.",
+        icon=":material/paid:",
+    )
+    if st.button("Run the queries", icon=":material/play_arrow:", type="primary", key="sentiment.allow_scans"):
+        st.session_state["sentiment.scans_allowed"] = True
+        st.rerun()
+    st.stop()
+
+
 def run(sql: str, what: str) -> pd.DataFrame:
     """An aggregate's result; refuses (with a reason) one that would not fit in a small frame."""
+    allow_scan(sql)
     result = data.query(sql, max_rows=s.MAX_GROUPS)
     if result.stats.truncated:
         raise LakeLensError(
