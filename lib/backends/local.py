@@ -60,6 +60,7 @@ from lib.paths import clean_key
 from lib.settings import Settings
 
 _TMP_MARK = ".lakelens-tmp-"
+_LISTING_TTL_S = 1.0  # a table's file list is reused this long (the queries of one page load)
 # Athena reads rows of up to 32 MB from text files; DuckDB's CSV reader stops at 2 MB lines unless told.
 MAX_LINE_BYTES = 33 * 2**20
 
@@ -95,6 +96,7 @@ class LocalBackend(Backend):
         self._con: duckdb.DuckDBPyConnection | None = None
         self._views: dict[str, tuple[Any, ...]] = {}
         self._running: dict[str, duckdb.DuckDBPyConnection] = {}
+        self._listings: dict[str, tuple[float, list[tuple[Path, int]]]] = {}
         self._cancelled: OrderedDict[str, None] = OrderedDict()  # cancels that may arrive before the query runs
 
     # -- the backend ----------------------------------------------------------------------------------------
@@ -374,20 +376,37 @@ class LocalBackend(Backend):
 
     def table_files(self, table: TableDef) -> list[Path]:
         """The data files of a table: every non-hidden file under its location."""
+        return [path for path, _ in self._table_files(table)]
+
+    def _table_files(self, table: TableDef) -> list[tuple[Path, int]]:
+        """(file, size) under the table's location; listed once per second at most, since a page's queries
+        arrive together and the walk costs more than the query's bind on a table with many files."""
         key = self.location_key(table.location)
         if key is None:
             raise CatalogError(f"Table {table.qualified_name} has location {table.location!r}, outside the lake.")
         base = self.path_for(key, folder=True)
-        if not base.is_dir():
-            return []
-        files: list[Path] = []
+        now = time.monotonic()
+        with self._lock:
+            cached = self._listings.get(str(base))
+        if cached is not None and now - cached[0] < _LISTING_TTL_S:
+            return cached[1]
+        files: list[tuple[Path, int]] = []
+        if base.is_dir():
+            self._walk(table, base, files)
+        with self._lock:
+            self._listings[str(base)] = (now, files)
+        return files
+
+    def _walk(self, table: TableDef, directory: Path, files: list[tuple[Path, int]]) -> None:
         root = self.root.resolve()
-        for dirpath, dirnames, filenames in os.walk(base):
-            dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
-            for name in sorted(filenames):
-                if _hidden(name):
-                    continue
-                path = Path(dirpath) / name
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        for entry in entries:
+            if _hidden(entry.name):
+                continue
+            path = Path(entry.path)
+            if entry.is_symlink():
+                if entry.is_dir():
+                    continue  # not followed, as os.walk and Hive don't
                 try:
                     resolved = path.resolve(strict=True)
                 except (OSError, RuntimeError):  # a link that leads nowhere or loops
@@ -398,16 +417,20 @@ class LocalBackend(Backend):
                         f"Table {table.qualified_name} has a file that links outside the lake ({shown}); LakeLens "
                         "does not read it: remove the link or copy the file into the lake."
                     )
-                if resolved.is_file():  # not a pipe or a device, which a read would hang on
-                    files.append(resolved)
-        return files
+                if resolved.is_file():
+                    files.append((resolved, resolved.stat().st_size))
+            elif entry.is_dir(follow_symlinks=False):
+                self._walk(table, path, files)
+            elif entry.is_file(follow_symlinks=False):  # not a pipe or a device, which a read would hang on
+                files.append((path, entry.stat(follow_symlinks=False).st_size))
 
     def _ensure_view(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> int:
         """Create or refresh the DuckDB view for a catalog table; returns the bytes in its files."""
-        files = self.table_files(table)
+        listed = self._table_files(table)
+        files = [path for path, _ in listed]
         signature = (json.dumps(table.to_glue_input(), sort_keys=True), tuple(str(f) for f in files))
         name = f'"{table.database}"."{table.name}"'
-        size = sum(f.stat().st_size for f in files)
+        size = sum(size for _, size in listed)
         with self._lock:
             if self._views.get(table.qualified_name) == signature:
                 return size
