@@ -400,6 +400,8 @@ def run_in_fresh_process(name: str, lake: Path, rows: int, timeout_s: int) -> Me
     except subprocess.TimeoutExpired:
         return Measurement(name, rows, error=f"did not finish within {timeout_s} s")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 and "MemoryError" in done.stderr:
+        return Measurement(name, rows, error=f"ran out of memory (capped at {NOTEBOOK_MEMORY_CAP / 2**30:.0f} GiB)")
     if done.returncode != 0 or not lines:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return Measurement(name, rows, error=f"worker failed: {tail}")

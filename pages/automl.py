@@ -113,8 +113,12 @@ def candidate_detail(name: str, candidate: dict[str, Any], stamp: str, summary: 
         + ", ".join(f"{k} = {views._short(v)}" for k, v in candidate["hyperparameters"].items())
         + f" · refit in {candidate.get('refit_time_s', 0):.2f} s · {candidate.get('trials', 0)} trials in the search"
     )
+    # Tabs that rerun when chosen: the model (for Try it) and the test predictions load only when opened, so a
+    # finished job's page renders without unpickling a model.
     metrics_tab, curves_tab, tokens_tab, try_tab, predictions_tab = st.tabs(
-        ["Metrics", "ROC and PR curves", "Top tokens", "Try it", "Test predictions"]
+        ["Metrics", "ROC and PR curves", "Top tokens", "Try it", "Test predictions"],
+        key=f"automl.tabs.{name}",
+        on_change="rerun",
     )
     with metrics_tab:
         left, right = st.columns([1, 1])
@@ -148,11 +152,13 @@ def candidate_detail(name: str, candidate: dict[str, Any], stamp: str, summary: 
         if insight.get("importance"):
             with st.expander("Feature importances of the trees (all classes together)"):
                 st.dataframe(pd.DataFrame(insight["importance"]), hide_index=True, width="stretch")
-    with try_tab, friendly_errors():
-        model = data.automl_model(name, candidate["name"], candidate.get("model_sha256"))
-        views.try_it(model, label)
-    with predictions_tab, friendly_errors():
-        predictions(name, candidate["name"])
+    if try_tab.open:
+        with try_tab, friendly_errors():
+            model = data.automl_model(name, candidate["name"], candidate.get("model_sha256"))
+            views.try_it(model, label)
+    if predictions_tab.open:
+        with predictions_tab, friendly_errors():
+            predictions(name, candidate["name"])
 
 
 def predictions(name: str, candidate: str) -> None:

@@ -2,7 +2,7 @@
 
 It follows ``pages/automl.py``'s ``local_job`` through ``lib.data`` (the page's cached path): the job list, the
 status, the summary and candidate records, every candidate's metrics and explainability, and the best candidate's
-model for "Try it".
+model only when its "Try it" tab is opened (not part of rendering the job).
 """
 
 from __future__ import annotations
@@ -43,6 +43,4 @@ def render_finished_job_data(lake: Path) -> dict[str, Any]:
     for candidate in done:
         data.automl_record(JOB, f"candidates/{candidate['name']}/metrics.json", stamp)
         data.automl_record(JOB, f"candidates/{candidate['name']}/explainability.json", stamp)
-    best = next((c for c in done if c["name"] == status.best_candidate), done[0])
-    data.automl_model(JOB, best["name"], best.get("model_sha256"))
     return {"jobs_listed": len(summaries), "candidates": len(done), "classes": len(summary["classes"])}

@@ -118,6 +118,9 @@ def test_any_candidate_from_the_url_gets_its_own_insights(local_app: Path) -> No
 
 def test_try_it_answers_a_typed_review(local_app: Path) -> None:
     at = _open(job=JOB)
+    assert not any(t.key == "automl.try" for t in at.text_area)  # the model loads only when its tab is opened
+    at.session_state[f"automl.tabs.{JOB}"] = "Try it"
+    at.run()
     at.text_area(key="automl.try").set_value("Complete waste of money. It broke the first time I used it.").run()
     assert not at.exception
     answer = next(md.value for md in at.markdown if " answers **" in md.value)
