@@ -336,7 +336,9 @@ def worker(name: str, lake: Path, rows: int) -> Measurement:
                 run()
                 repeats.append(time.perf_counter() - started)
             measurement.warm_s = sorted(repeats)[1]
-    except Exception as exc:
+    except MemoryError:
+        measurement.error = f"ran out of memory (capped at {NOTEBOOK_MEMORY_CAP / 2**30:.0f} GiB)"
+    except Exception as exc:  # a failed measurement is reported, not fatal to the run
         measurement.error = f"{type(exc).__name__}: {exc}"
     measurement.peak_rss_mb = round(_peak_rss_mb(), 1)
     return measurement
