@@ -31,3 +31,31 @@ def test_every_page_opens_without_error(app: App, page: object, path: str, headi
     page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
     assert_no_exception(page)
     screenshot(page, path)
+
+
+def test_a_deep_link_is_the_first_request_to_a_fresh_server(
+    page: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A colleague's link opened before anyone visited Home: app.py still routes it (sidebar, demo build, state)."""
+    import subprocess
+
+    from tests.browser.conftest import start_app
+
+    base = tmp_path_factory.mktemp("deeplink")
+    process, url = start_app(base / "lake", base / "streamlit.log")
+    try:
+        page.goto(f"{url}/lake?prefix=curated/reviews/")  # type: ignore[attr-defined]
+        wait_for_app(page, timeout_ms=120_000)
+        nav = page.locator("[data-testid='stSidebarNav']")  # type: ignore[attr-defined]
+        nav.get_by_role("link", name="Home").wait_for(timeout=60_000)
+        assert nav.get_by_role("link", name="Lake").is_visible()
+        page.get_by_text("product_category=Books/").first.wait_for(state="attached", timeout=60_000)  # type: ignore[attr-defined]
+        assert "prefix=curated" in page.url  # type: ignore[attr-defined]
+        assert_no_exception(page)
+        screenshot(page, "deep-link-fresh-server")
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
