@@ -222,6 +222,7 @@ class LocalBackend(Backend):
             raise PathError("An object needs a key that names a file, not a folder.")
         path = self.path_for(normal)
         atomic_write(path, data)
+        self._forget_listings()
         if metadata:
             atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())
         return self.stat(normal)
@@ -230,6 +231,7 @@ class LocalBackend(Backend):
         path = self.path_for(key)
         if path.is_file():
             path.unlink()
+            self._forget_listings()
             self._metadata_path(key).unlink(missing_ok=True)
             parent = path.parent
             while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
@@ -534,6 +536,9 @@ class LocalBackend(Backend):
                 ) from None
             raise QueryCancelled("The query was cancelled.") from None
         except duckdb.Error as exc:
+            if "No files found" in str(exc):  # another process replaced the table's files within the listing's second
+                self._forget_listings()
+                raise QueryFailed("The table's files changed as the query started; run it again.") from None
             raise _engine_error(exc) from None
         finally:
             timer.cancel()
@@ -682,6 +687,12 @@ class LocalBackend(Backend):
         path = self.path_for(key, folder=True)
         if path.is_dir() and path != self.root:
             shutil.rmtree(path)
+            self._forget_listings()
+
+    def _forget_listings(self) -> None:
+        """The lake changed through this backend: table file lists are listed again on the next query."""
+        with self._lock:
+            self._listings.clear()
 
 
 def _entry_kind(entry: os.DirEntry[str], root: Path) -> Literal["dir", "file"] | None:
