@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -81,13 +82,10 @@ def start_app(lake: Path, log: Path, env_extra: dict[str, str] | None = None) ->
     raise RuntimeError("streamlit did not become healthy within 60 s")
 
 
-@pytest.fixture(scope="session")
-def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
-    _require_browser()
-    base = tmp_path_factory.mktemp("browser")
-    lake = base / "lake"
-    log = base / "streamlit.log"
-    process, url = start_app(lake, log)
+@contextmanager
+def running_app(lake: Path, log: Path, env_extra: dict[str, str] | None = None) -> Iterator[App]:
+    """``streamlit run app.py`` on a free port for the block's duration; stopped (killed if need be) after."""
+    process, url = start_app(lake, log, env_extra)
     try:
         yield App(url, lake, log)
     finally:
@@ -96,6 +94,14 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    _require_browser()
+    base = tmp_path_factory.mktemp("browser")
+    with running_app(base / "lake", base / "streamlit.log") as started:
+        yield started
 
 
 def wait_for_app(page: object, timeout_ms: int = 30_000) -> None:

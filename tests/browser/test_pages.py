@@ -37,13 +37,11 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(
     page: object, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """A colleague's link opened before anyone visited Home: app.py still routes it (sidebar, demo build, state)."""
-    import subprocess
-
-    from tests.browser.conftest import start_app
+    from tests.browser.conftest import running_app
 
     base = tmp_path_factory.mktemp("deeplink")
-    process, url = start_app(base / "lake", base / "streamlit.log")
-    try:
+    with running_app(base / "lake", base / "streamlit.log") as fresh:
+        url = fresh.url
         page.goto(f"{url}/lake?prefix=curated/reviews/")  # type: ignore[attr-defined]
         wait_for_app(page, timeout_ms=120_000)
         nav = page.locator("[data-testid='stSidebarNav']")  # type: ignore[attr-defined]
@@ -53,9 +51,3 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(
         assert "prefix=curated" in page.url  # type: ignore[attr-defined]
         assert_no_exception(page)
         screenshot(page, "deep-link-fresh-server")
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ import pytest
 from lib import demo
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
-from tests.browser.conftest import App, _require_browser, assert_no_exception, screenshot, start_app, wait_for_app
+from tests.browser.conftest import App, _require_browser, assert_no_exception, running_app, screenshot, wait_for_app
 from tests.conftest import local_settings
 
 pytestmark = pytest.mark.browser
@@ -70,16 +69,8 @@ def sentiment_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         parquet_table("shop", "customer_feedback", columns, LAKE_SCHEME + "curated/customer_feedback/")
     )
     backend.close()
-    log = base / "streamlit.log"
-    process, url = start_app(lake, log)
-    try:
-        yield App(url, lake, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_app(lake, base / "streamlit.log") as started:
+        yield started
 
 
 def open_sentiment(app: App, page: object) -> None:
