@@ -177,3 +177,27 @@ def seed_tables(database: str, table_inputs: Sequence[dict[str, Any]]) -> None:
     backend = glue_backends[ACCOUNT_ID][REGION]
     for table_input in table_inputs:
         backend.create_table(database, table_input["Name"], table_input)
+
+
+def seed_small_reviews(backend: AwsBackend) -> None:
+    """demo.reviews in S3 and Glue: star ratings in two Parquet partitions (Books 5, 4, 1; Toys 3, 5)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from lib.catalog import Column, parquet_table
+
+    for category, ratings in (("Books", [5, 4, 1]), ("Toys", [3, 5])):
+        buffer = io.BytesIO()
+        pq.write_table(pa.table({"star_rating": pa.array(ratings, pa.int32())}), buffer)
+        backend.write(f"curated/reviews/product_category={category}/part-0.parquet", buffer.getvalue())
+    backend.register_table(
+        parquet_table(
+            "demo",
+            "reviews",
+            [Column("star_rating", "int")],
+            backend.to_s3_location("curated/reviews/"),
+            partition_keys=[Column("product_category", "string")],
+        )
+    )

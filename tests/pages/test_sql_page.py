@@ -317,29 +317,15 @@ COUNT_RESULT = (
 @pytest.fixture
 def aws_lake(aws_settings, moto_server: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]  # noqa: F811
     """An S3 lake with demo.reviews in Glue (two partitions), and the app pointed at it."""
-    import io
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     import streamlit as st
 
     from lib.backends.aws import AwsBackend
-    from lib.catalog import Column, parquet_table
 
     backend = AwsBackend(aws_settings)
-    for category, ratings in (("Books", [5, 4, 1]), ("Toys", [3, 5])):
-        buffer = io.BytesIO()
-        pq.write_table(pa.table({"star_rating": pa.array(ratings, pa.int32())}), buffer)
-        backend.write(f"curated/reviews/product_category={category}/part-0.parquet", buffer.getvalue())
-    backend.register_table(
-        parquet_table(
-            "demo",
-            "reviews",
-            [Column("star_rating", "int")],
-            backend.to_s3_location("curated/reviews/"),
-            partition_keys=[Column("product_category", "string")],
-        )
-    )
+    from tests.aws_fixtures import seed_small_reviews
+
+    seed_small_reviews(backend)
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("LAKELENS_BACKEND", "aws")
     monkeypatch.setenv("LAKELENS_S3_LAKE", aws_settings.s3_lake)

@@ -14,7 +14,6 @@ throttled or failing request goes through exactly the retries a real one would (
 
 from __future__ import annotations
 
-import io
 import json
 import time
 from collections.abc import Iterator
@@ -22,8 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import awswrangler as wr
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 import streamlit as st
 from botocore.awsrequest import AWSResponse
@@ -202,19 +199,9 @@ def test_athena_throttling_past_the_retries_says_wait(
 def app_on_aws(aws_settings: Settings, moto_server: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsBackend]:
     """demo.reviews (two Parquet partitions) in S3 and Glue, and the app pointed at them."""
     backend = AwsBackend(aws_settings)
-    for category, ratings in (("Books", [5, 4, 1]), ("Toys", [3, 5])):
-        buffer = io.BytesIO()
-        pq.write_table(pa.table({"star_rating": pa.array(ratings, pa.int32())}), buffer)
-        backend.write(f"curated/reviews/product_category={category}/part-0.parquet", buffer.getvalue())
-    backend.register_table(
-        parquet_table(
-            "demo",
-            "reviews",
-            [Column("star_rating", "int")],
-            backend.to_s3_location("curated/reviews/"),
-            partition_keys=[Column("product_category", "string")],
-        )
-    )
+    from tests.aws_fixtures import seed_small_reviews
+
+    seed_small_reviews(backend)
     monkeypatch.chdir(ROOT)
     for name, value in {
         "LAKELENS_BACKEND": "aws",
