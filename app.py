@@ -83,7 +83,7 @@ def home() -> None:
             ("Size", human_bytes(summary.bytes), "Bytes in those files"),
         ]
     )
-    left, right = st.columns([3, 2], gap="large")
+    left, right = st.columns([4, 1.6], gap="large")
     with left:
         st.subheader("Tables")
         rows = []
@@ -100,7 +100,16 @@ def home() -> None:
                         }
                     )
         if rows:
-            st.dataframe(rows, hide_index=True, width="stretch")
+            st.dataframe(
+                rows,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "format": st.column_config.TextColumn(width="small"),
+                    "columns": st.column_config.NumberColumn(width="small"),
+                    "description": st.column_config.TextColumn(width="large"),
+                },
+            )
         else:
             st.caption("No tables are registered yet. Ingest a file on the Lake page to create one.")
     with right:
