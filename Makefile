@@ -33,14 +33,20 @@ lint: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
-unit: $(VENV)/.dev-installed
+# smclarify (the library SageMaker Clarify runs) needs pandas < 3: its own venv, used by the fidelity tests only.
+.venv-smclarify/.installed: requirements-smclarify.txt
+	$(PYTHON) -m venv .venv-smclarify
+	.venv-smclarify/bin/python -m pip install --quiet --no-deps -r requirements-smclarify.txt
+	touch $@
+
+unit: $(VENV)/.dev-installed .venv-smclarify/.installed
 	$(BIN)/python -m pytest -m "not browser"
 
-test: lint typecheck
+test: lint typecheck .venv-smclarify/.installed
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m lib bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-smclarify .pytest_cache .mypy_cache .ruff_cache

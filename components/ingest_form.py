@@ -161,8 +161,8 @@ def _schema_editor(plan: IngestPlan) -> IngestPlan | None:
     st.caption("Names are made Glue-safe the way awswrangler does it; edit a name or a type before ingesting.")
     types = list(dict.fromkeys([*ingest.GLUE_TYPES, *(c.inferred for c in plan.columns)]))
     frame = pd.DataFrame(
-        [(c.source, c.name, c.type, c.inferred) for c in plan.columns],
-        columns=["Column in the file", "Name", "Type", "Inferred"],
+        [(c.source, c.name, c.type, c.inferred, c.missing) for c in plan.columns],
+        columns=["Column in the file", "Name", "Type", "Inferred", "Missing"],
     )
     key = hashlib.sha1(
         repr((plan.filename, plan.size, [c.source for c in plan.columns], plan.format)).encode()
@@ -171,8 +171,11 @@ def _schema_editor(plan: IngestPlan) -> IngestPlan | None:
         frame,
         hide_index=True,
         width="stretch",
-        disabled=["Column in the file", "Inferred"],
+        disabled=["Column in the file", "Inferred", "Missing"],
         column_config={
+            "Missing": st.column_config.NumberColumn(
+                "Missing", help="Empty fields in the file: NULL in the table", format="%d"
+            ),
             "Name": st.column_config.TextColumn("Name", required=True, validate=r"^[a-z0-9_]{1,255}$"),
             "Type": st.column_config.SelectboxColumn("Type", options=types, required=True),
         },
@@ -185,6 +188,7 @@ def _schema_editor(plan: IngestPlan) -> IngestPlan | None:
             name=str(row["Name"] or ""),
             type=str(row["Type"] or ""),
             inferred=str(row["Inferred"]),
+            missing=int(row["Missing"]),
         )
         for _, row in edited.iterrows()
     ]

@@ -223,27 +223,78 @@ def reading(metric: str, row: Mapping[str, Any], facet_label: str = "this catego
 
 
 # -- balancing -----------------------------------------------------------------------------------------------------
+BalanceBy = Literal["sentiment", "category_sentiment"]
+
+
 @dataclass(frozen=True)
 class BalancePlan:
-    """The course's balancing: every non-empty category × sentiment cell downsampled to the smallest cell's size."""
+    """What balancing does to the counts, before anything is written.
+
+    ``by="sentiment"`` (the course's way): each sentiment class is downsampled to the smallest class, so the
+    table keeps ``classes × cell_size`` rows and the categories keep their natural mix; ``after`` then holds the
+    *expected* counts per category × sentiment (each class's categories scaled alike, rounded so every class
+    sums to ``cell_size``). ``by="category_sentiment"``: every non-empty category × sentiment cell is cut to the
+    smallest cell, and ``after`` is exact.
+    """
 
     cell_size: int
     before: pd.DataFrame  # facet, label, reviews (cells with a facet and a label)
     after: pd.DataFrame
     rows_before: int
     rows_after: int
+    by: BalanceBy = "category_sentiment"
+    groups: int = 0  # sentiment classes or cells that are cut to cell_size
 
 
 def balance_plan(
-    cells: pd.DataFrame, *, facet: str = "category", label: str = "sentiment", count: str = "reviews"
+    cells: pd.DataFrame,
+    *,
+    facet: str = "category",
+    label: str = "sentiment",
+    count: str = "reviews",
+    by: BalanceBy = "category_sentiment",
 ) -> BalancePlan:
+    if by == "sentiment":
+        return _by_label(cells, facet=facet, label=label, count=count)
     usable = cells[cells[facet].notna() & cells[label].notna()]
     before = usable.groupby([facet, label], as_index=False)[count].sum()
     before = before[before[count] > 0].reset_index(drop=True)
     cell_size = int(before[count].min()) if len(before) else 0
     after = before.copy()
     after[count] = cell_size
-    return BalancePlan(cell_size, before, after, int(before[count].sum()), int(after[count].sum()))
+    return BalancePlan(cell_size, before, after, int(before[count].sum()), int(after[count].sum()), by, len(before))
+
+
+def _by_label(cells: pd.DataFrame, *, facet: str, label: str, count: str) -> BalancePlan:
+    labelled = cells[cells[label].notna()]
+    classes = labelled.groupby(label)[count].sum()
+    classes = classes[classes > 0]
+    cell_size = int(classes.min()) if len(classes) else 0
+    before = labelled[labelled[facet].notna()].groupby([facet, label], as_index=False)[count].sum()
+    before = before[before[count] > 0].reset_index(drop=True)
+    after_parts = []
+    for value, group in before.groupby(label, sort=False):
+        total = int(classes.get(value, 0))
+        keep = cell_size * float(group[count].sum()) / total if total else 0.0  # rows of this class with a facet
+        exact = group[count].astype(float) * (keep / float(group[count].sum()))
+        floors = exact.map(math.floor).astype(int)
+        short = round(keep) - int(floors.sum())
+        order = (exact - floors).sort_values(ascending=False).index[: max(short, 0)]
+        floors.loc[order] += 1
+        part = group.copy()
+        part[count] = floors
+        after_parts.append(part)
+    after = pd.concat(after_parts).sort_index() if after_parts else before.copy()
+    after = after[after[count] > 0].reset_index(drop=True)
+    return BalancePlan(
+        cell_size,
+        before,
+        after,
+        int(classes.sum()),
+        cell_size * len(classes),
+        "sentiment",
+        len(classes),
+    )
 
 
 def before_after(

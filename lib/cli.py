@@ -11,9 +11,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lib.errors import LakeLensError
 from lib.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from lib import sentiment
+    from lib.backends.base import Backend
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -155,7 +162,110 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
     _add_automl(sub)
+    _add_sentiment(sub)
     return parser
+
+
+def _add_sentiment(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sentiment = sub.add_parser(
+        "sentiment",
+        help="the Sentiment page's numbers and the balance action",
+        description="The Sentiment page from the command line: the same SQL, the same numbers.",
+    )
+    verbs = sentiment.add_subparsers(dest="sentiment_command", required=True, metavar="ACTION")
+    summary = verbs.add_parser(
+        "summary",
+        help="print the page's numbers for a table as one JSON object",
+        description="Reviews, reviews per sentiment, missing values, words per review, categories with their "
+        "average sentiment, and Clarify's pre-training bias metrics per category, as one JSON object.",
+    )
+    balance = verbs.add_parser(
+        "balance",
+        help="write a balanced copy of a table (Parquet, registered)",
+        description="Downsample a table's reviews so each sentiment class (or each category x sentiment cell) has "
+        "as many as the smallest, write them as Parquet and register the result as a table.",
+    )
+    for verb in (summary, balance):
+        verb.add_argument("--table", required=True, metavar="DB.T", help="the review table (database.table)")
+        verb.add_argument(
+            "--course",
+            action="store_true",
+            help="the course's preparation: leave out reviews without rating, text or category, then drop "
+            "categories with 10 reviews or fewer",
+        )
+        verb.add_argument(
+            "--definition", choices=["three_class", "binary", "label"], default="three_class", help="sentiment"
+        )
+        for role in ("rating", "text", "category", "date", "label", "words"):
+            verb.add_argument(f"--{role}-col", metavar="COL", help=f"the {role} column (default: detected)")
+        verb.add_argument("--exclude-small", action="store_true", help="drop categories with 10 reviews or fewer")
+        verb.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    summary.set_defaults(func=cmd_sentiment_summary)
+    balance.add_argument("--out-table", required=True, metavar="DB.T2", help="the balanced table to write")
+    balance.add_argument(
+        "--by",
+        choices=["sentiment", "category_sentiment"],
+        default="sentiment",
+        help="sentiment (the course: each class cut to the smallest) or category_sentiment (each cell)",
+    )
+    balance.add_argument("--replace", action="store_true", help="overwrite the balanced table if it exists")
+    balance.set_defaults(func=cmd_sentiment_balance)
+
+
+def _sentiment_spec(args: argparse.Namespace) -> tuple[Backend, sentiment.Spec]:
+    from lib import sentiment
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    database, dot, name = str(args.table).partition(".")
+    if not dot or not database or not name:
+        raise LakeLensError(f"--table takes database.table, e.g. demo.reviews; got {args.table!r}.")
+    table = backend.get_table(database, name)
+    mapping = sentiment.detect_columns(table)
+    for role in sentiment.ROLES:
+        chosen = getattr(args, f"{role}_col", None)
+        if chosen is not None:
+            mapping = mapping.with_role(role, chosen or None)
+    spec = sentiment.Spec(table, mapping, args.definition)
+    return backend, spec
+
+
+def cmd_sentiment_summary(args: argparse.Namespace) -> int:
+    import json
+
+    from lib import sentiment
+
+    backend, spec = _sentiment_spec(args)
+
+    def run(sql: str) -> pd.DataFrame:
+        return backend.run_query(sql, max_rows=sentiment.MAX_GROUPS).frame
+
+    result = sentiment.summary(spec, run, course=args.course, exclude_small=args.exclude_small)
+    print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_sentiment_balance(args: argparse.Namespace) -> int:
+    from lib import sentiment
+
+    backend, spec = _sentiment_spec(args)
+    database, dot, name = str(args.out_table).partition(".")
+    if not dot or not database or not name:
+        raise LakeLensError(f"--out-table takes database.table, e.g. demo.reviews_balanced; got {args.out_table!r}.")
+
+    def run(sql: str) -> pd.DataFrame:
+        return backend.run_query(sql, max_rows=sentiment.MAX_GROUPS).frame
+
+    prepared = sentiment.prepare(spec, run, course=args.course, exclude_small=args.exclude_small)
+    written = sentiment.write_balanced(
+        backend, prepared.spec, database, name, replace_existing=args.replace, by=args.by
+    )
+    per = "sentiment class" if args.by == "sentiment" else "category x sentiment cell"
+    print(
+        f"{written.table.qualified_name}\t{written.table.location}\t{written.rows:,} rows\t{written.cell_size:,} per {per}"
+    )
+    return 0
 
 
 def _add_automl(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -301,7 +411,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from lib import ingest
     from lib.backends import make_backend
 
-    backend = make_backend(_settings(args))
+    settings = _settings(args)
+    if settings.backend == "local":
+        settings.lake_path.mkdir(parents=True, exist_ok=True)  # a new lake: ingesting the first file creates it
+    backend = make_backend(settings)
     backend.check()
     plan, result = ingest.ingest_file(
         backend,

@@ -104,6 +104,7 @@ class ColumnPlan:
     type: str
     inferred: str
     comment: str = ""
+    missing: int = 0  # empty fields (NULL in the table), counted in the parsed file
 
 
 @dataclass(frozen=True)
@@ -553,7 +554,11 @@ def _parse_delimited(
                 newlines_in_values=quoted,
                 invalid_row_handler=on_invalid,
             ),
-            convert_options=pacsv.ConvertOptions(strings_can_be_null=False),
+            # An empty field is a missing value (NULL) for every type, as pandas' read_csv and awswrangler give it;
+            # only the empty field and Hive's \N mark one, so a review that says "NA" or "null" stays text.
+            convert_options=pacsv.ConvertOptions(
+                strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=["", "\\N"]
+            ),
         )
     except pa.ArrowInvalid as exc:
         raise IngestError(
@@ -678,7 +683,13 @@ def _plan_columns(parsed: pa.Table, headers: list[str], notes: list[str]) -> lis
     plans = []
     for header, name, arrow_field in zip(headers, names, parsed.schema, strict=True):
         glue = arrow_type_to_glue(arrow_field.type)
-        plans.append(ColumnPlan(source=str(header), name=name, type=glue, inferred=glue))
+        missing = parsed.column(arrow_field.name).null_count
+        plans.append(ColumnPlan(source=str(header), name=name, type=glue, inferred=glue, missing=missing))
+    gaps = [(p.name, p.missing) for p in plans if p.missing]
+    if gaps:
+        shown = ", ".join(f"{n}: {m:,}" for n, m in gaps[:8])
+        more = f" and {len(gaps) - 8} more columns" if len(gaps) > 8 else ""
+        notes.append(f"Missing values (empty fields, NULL in the table) of {parsed.num_rows:,} rows: {shown}{more}.")
     renamed = [(h, n) for h, n in zip(headers, names, strict=True) if h != n]
     if renamed:
         shown = ", ".join(f"{h!r} -> {n}" for h, n in renamed[:8])

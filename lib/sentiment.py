@@ -12,8 +12,15 @@ reviews, how does it move over time) for any table in the lake. Everything here 
   queries the page needs. One query of counts by category × sentiment serves several charts; the expensive text
   scan (words per review) is one more query that returns a dozen rows. Every filter is part of the WHERE clause,
   so the engine does the work and only aggregates reach the page.
-* :func:`write_balanced` runs the course's balancing (every category × sentiment cell downsampled to the size of
-  the smallest) on the engine and registers the result as a Parquet table, on either backend.
+* Missing is missing: a NULL or blank text (only white space), a NULL or empty category and a NULL or
+  non-numeric rating count as absent, so the local reading of a raw file (DuckDB: an empty field is NULL) and
+  Athena's (LazySimpleSerDe: an empty string field is '') give the same numbers.
+* :func:`prepare` is the course's preparation as one switch: reviews without a rating, a text or a category left
+  out (each step with the count it removed), then categories with ten reviews or fewer dropped.
+* :func:`write_balanced` balances on the engine and registers the result as a Parquet table, on either backend:
+  by sentiment (the course's way: each sentiment class downsampled to the smallest class) or by category ×
+  sentiment (every cell downsampled to the smallest cell).
+* :func:`summary` is the page's numbers as one JSON-ready dict, for ``python -m lib sentiment summary``.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import math
 import re
 import tempfile
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
@@ -36,6 +43,8 @@ from lib.catalog import LAKE_SCHEME, Column, TableDef, arrow_type_to_glue, parqu
 from lib.errors import CatalogError, LakeLensError
 
 SentimentDefinition = Literal["three_class", "binary", "label"]
+BalanceBy = Literal["sentiment", "category_sentiment"]
+Runner = Callable[[str], pd.DataFrame]  # SQL text -> its (small, aggregate) result
 Role = Literal["rating", "text", "category", "date", "label", "words"]
 ROLES: tuple[Role, ...] = ("rating", "text", "category", "date", "label", "words")
 
@@ -222,6 +231,7 @@ class Filters:
     rating_max: float | None = None
     text_contains: str = ""
     exclude_categories: tuple[str, ...] = ()
+    complete: bool = False  # the course's dropna: only reviews with a sentiment, a text and a category
 
 
 @dataclass(frozen=True)
@@ -267,6 +277,8 @@ class Spec:
             parts.append(f"rating {low}–{high}")
         if f.text_contains:
             parts.append(f"text contains “{f.text_contains}”")
+        if f.complete:
+            parts.append("the course's preparation")
         if f.exclude_categories:
             parts.append(f"without {len(f.exclude_categories)} categories of ≤ {SMALL_CATEGORY_MAX} reviews")
         return " · ".join(parts)
@@ -325,12 +337,26 @@ def sentiment_expr(spec: Spec) -> exp.Expr:
 
 
 def category_expr(spec: Spec) -> exp.Expr | None:
+    """The category as text; an empty category is no category (Athena reads an empty TSV field as '')."""
     if not spec.mapping.category:
         return None
     column = _col(spec.mapping.category)
     if is_string(column_type(spec.table, spec.mapping.category)):
-        return column
+        return _fill("nullif(c, '')", c=column)
     return _fill("CAST(c AS VARCHAR)", c=column)
+
+
+def text_present(spec: Spec) -> exp.Expr | None:
+    """TRUE when the review has text: not NULL, not empty and not only white space (NULL for a NULL text)."""
+    if not spec.mapping.text:
+        return None
+    return _fill("regexp_like(t, '\\S')", t=_col(spec.mapping.text))
+
+
+def _has_text(spec: Spec) -> exp.Expr | None:
+    """TRUE or FALSE (never NULL): does the review have text?"""
+    present = text_present(spec)
+    return None if present is None else _fill("coalesce(p, false)", p=present)
 
 
 def date_expr(spec: Spec) -> exp.Expr | None:
@@ -346,13 +372,18 @@ def date_expr(spec: Spec) -> exp.Expr | None:
 
 
 def words_expr(spec: Spec) -> exp.Expr | None:
-    """Words per review: a precomputed column if mapped, else spaces counted in the text (cheap, no splitting)."""
+    """Words per review: a precomputed column if mapped, else the course's ``cardinality(split(text, ' '))``.
+
+    Counted as spaces + 1 (the same number, without building the array); a review without text (NULL, empty or
+    only white space) has no word count, on either backend.
+    """
     if spec.mapping.words:
         return _col(spec.mapping.words)
-    if not spec.mapping.text:
+    present = text_present(spec)
+    if present is None:
         return None
-    # spaces + 1, and 0 for empty text (sign(0) = 0); NULL text stays NULL
-    return _fill("length(t) - length(replace(t, ' ', '')) + sign(length(t))", t=_col(spec.mapping.text))
+    t = _col(spec.mapping.text or "")
+    return _fill("CASE WHEN p THEN length(t) - length(replace(t, ' ', '')) + 1 END", p=present, t=t)
 
 
 def _literal(value: Any) -> exp.Expr:
@@ -387,6 +418,20 @@ def where_conditions(spec: Spec) -> list[exp.Expr]:
     if spec.mapping.text and f.text_contains.strip():
         needle = exp.Literal.string(f.text_contains.strip().lower())
         conditions.append(_fill("strpos(lower(t), n) > 0", t=_col(spec.mapping.text), n=needle))
+    if f.complete:
+        conditions += _complete_conditions(spec)
+    return conditions
+
+
+def _complete_conditions(spec: Spec) -> list[exp.Expr]:
+    """The course's ``dropna()`` over the mapped columns: a sentiment, a text and a category."""
+    conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null()))]
+    has_text = _has_text(spec)
+    if has_text is not None:
+        conditions.append(has_text)
+    category = category_expr(spec)
+    if category is not None:
+        conditions.append(exp.Not(this=exp.Is(this=category, expression=exp.Null())))
     return conditions
 
 
@@ -710,11 +755,22 @@ def bin_label(low: int) -> str:
 
 
 def _percentile(counts: pd.DataFrame, p: float) -> float:
-    """The smallest word count with at least a share ``p`` of the reviews at or below it (inverted CDF)."""
+    """The ``p`` quantile of the word counts as pandas computes it (``Series.quantile``, linear interpolation).
+
+    ``counts`` holds (word_count, reviews) sorted by word count: the k-th smallest review (0-based) is the first
+    word count whose running total of reviews exceeds k, so the quantile is exact without expanding the rows.
+    """
     total = int(counts["reviews"].sum())
-    cumulative = counts["reviews"].cumsum()
-    position = int((cumulative >= p * total).to_numpy().argmax())
-    return float(counts["word_count"].iloc[position])
+    cumulative = counts["reviews"].cumsum().to_numpy()
+    values = counts["word_count"].to_numpy()
+    position = p * (total - 1)
+    low, high = math.floor(position), math.ceil(position)
+
+    def kth(k: int) -> float:
+        return float(values[int((cumulative > k).argmax())])
+
+    below = kth(low)
+    return below + (position - low) * (kth(high) - below)
 
 
 def _summary(counts: pd.DataFrame) -> dict[str, float]:
@@ -800,55 +856,66 @@ def output_names(table: TableDef) -> list[tuple[str, str]]:
     return pairs
 
 
-def _balance_conditions(spec: Spec) -> list[exp.Expr]:
-    """The rows balancing keeps: the filters, a category, a sentiment and (when mapped) a non-empty text."""
+BALANCE_BY: dict[BalanceBy, str] = {
+    "sentiment": "By sentiment (the course): each sentiment class downsampled to the smallest class; the categories "
+    "keep their natural mix",
+    "category_sentiment": "By category × sentiment: every category × sentiment cell downsampled to the smallest cell, "
+    "so each category and each sentiment weighs the same",
+}
+
+
+def _groups(spec: Spec, by: BalanceBy) -> list[exp.Expr]:
+    """What balancing equalises: the sentiment alone, or each category × sentiment cell."""
+    if by == "sentiment":
+        return [sentiment_expr(spec)]
     category = category_expr(spec)
     if category is None:
-        raise LakeLensError("Balancing needs a category column; pick one under Columns.")
-    conditions = [
-        *where_conditions(spec),
-        exp.Not(this=exp.Is(this=category.copy(), expression=exp.Null())),
-        exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null())),
-    ]
-    if spec.mapping.text:  # a review without text teaches a classifier nothing
-        conditions.append(_fill("length(t) > 0", t=_col(spec.mapping.text)))
+        raise LakeLensError("Balancing by category × sentiment needs a category column; pick one under Columns.")
+    return [category, sentiment_expr(spec)]
+
+
+def _balance_conditions(spec: Spec, by: BalanceBy) -> list[exp.Expr]:
+    """The rows balancing keeps: the filters, a sentiment, a text (when mapped) and, by cell, a category."""
+    conditions = [*where_conditions(spec), exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null()))]
+    if by == "category_sentiment":
+        category = category_expr(spec)
+        if category is None:
+            raise LakeLensError("Balancing by category × sentiment needs a category column; pick one under Columns.")
+        conditions.append(exp.Not(this=exp.Is(this=category, expression=exp.Null())))
+    has_text = _has_text(spec)
+    if has_text is not None and not spec.filters.complete:  # a review without text teaches a classifier nothing
+        conditions.append(has_text)
     return conditions
 
 
-def balance_cells_sql(spec: Spec) -> str:
-    """Reviews per category × sentiment among the rows balancing keeps; the smallest is the cell size."""
-    category = category_expr(spec)
-    if category is None:
-        raise LakeLensError("Balancing needs a category column; pick one under Columns.")
-    query = exp.select(
-        exp.alias_(category, "category", quoted=False),
-        exp.alias_(sentiment_expr(spec), "sentiment"),
-        exp.alias_(exp.Count(this=exp.Star()), "reviews"),
-    ).from_(_source(spec.table))
-    query = _where(query, _balance_conditions(spec))
-    positions = [exp.Literal.number(1), exp.Literal.number(2)]
+def balance_cells_sql(spec: Spec, by: BalanceBy = "sentiment") -> str:
+    """Reviews per group (sentiment, or category × sentiment) among the rows balancing keeps; the smallest is the
+    size every group is cut to."""
+    groups = _groups(spec, by)
+    names = ["sentiment"] if by == "sentiment" else ["category", "sentiment"]
+    select = [exp.alias_(g, n, quoted=False) for g, n in zip(groups, names, strict=True)]
+    query = exp.select(*select, exp.alias_(exp.Count(this=exp.Star()), "reviews")).from_(_source(spec.table))
+    query = _where(query, _balance_conditions(spec, by))
+    positions = [exp.Literal.number(i + 1) for i in range(len(groups))]
     return _render(query.group_by(*positions).order_by(*[exp.Ordered(this=p.copy()) for p in positions]))
 
 
-def balanced_sql(spec: Spec, cell_size: int) -> str:
-    """Each category × sentiment cell's first ``cell_size`` rows in a hash order (deterministic, no rand())."""
-    category = category_expr(spec)
-    if category is None:
-        raise LakeLensError("Balancing needs a category column; pick one under Columns.")
+def balanced_sql(spec: Spec, cell_size: int, by: BalanceBy = "sentiment") -> str:
+    """Each group's first ``cell_size`` rows in a hash order (deterministic, no rand())."""
     if cell_size < 1:
-        raise LakeLensError("There is nothing to balance: no category has reviews with a sentiment.")
+        raise LakeLensError("There is nothing to balance: no review has a sentiment under these filters.")
     columns: list[exp.Expr] = [
         exp.alias_(_col(source), target, quoted=False) for source, target in output_names(spec.table)
     ]
     rank = exp.Window(
         this=exp.RowNumber(),
-        partition_by=[category.copy(), sentiment_expr(spec)],
+        partition_by=_groups(spec, by),
         order=exp.Order(expressions=[exp.Ordered(this=_order_key(spec))]),
     )
     inner = exp.select(*columns, exp.alias_(sentiment_expr(spec), "sentiment"), exp.alias_(rank, "cell_rank")).from_(
         _source(spec.table)
     )
-    inner = _where(inner, _balance_conditions(spec))
+    inner = _where(inner, _balance_conditions(spec, by))
     outer_columns = [exp.column(target) for _, target in output_names(spec.table)] + [exp.column("sentiment")]
     query = (
         exp.select(*outer_columns)
@@ -878,14 +945,22 @@ class BalancedTable:
 
 
 def write_balanced(
-    backend: Any, spec: Spec, database: str, name: str, *, replace_existing: bool = False
+    backend: Any,
+    spec: Spec,
+    database: str,
+    name: str,
+    *,
+    replace_existing: bool = False,
+    by: BalanceBy = "sentiment",
+    run: Runner | None = None,
 ) -> BalancedTable:
     """Write the balanced rows as one Parquet file in the curated zone and register it as ``database.name``.
 
-    Two queries on the engine: the cell sizes among the rows balancing keeps (so the table is exactly balanced
-    even when some reviews have no text), then the rows themselves (``row_number()`` over each category ×
-    sentiment cell, ordered by a hash), streamed to a temporary file by ``backend.export``. Only then is the
-    object written and the table registered, so a failure leaves no half-made table behind.
+    Two queries on the engine: the group sizes among the rows balancing keeps (so the table is exactly balanced
+    even when some reviews have no text), then the rows themselves (``row_number()`` over each sentiment class,
+    or each category × sentiment cell, ordered by a hash), streamed to a temporary file by ``backend.export``.
+    Only then is the object written and the table registered, so a failure leaves no half-made table behind.
+    ``run`` answers the first (small) query; the page passes its cached runner.
     """
     validate_identifier(database, "database")
     validate_identifier(name, "table")
@@ -905,9 +980,10 @@ def write_balanced(
         raise CatalogError(f"The lake folder {folder} already holds other files; choose another table name.")
     import pyarrow.parquet as pq
 
-    cells = backend.run_query(balance_cells_sql(spec), max_rows=MAX_GROUPS).frame
+    runner = run or (lambda sql: backend.run_query(sql, max_rows=MAX_GROUPS).frame)
+    cells = runner(balance_cells_sql(spec, by))
     cell_size = int(pd.to_numeric(cells["reviews"]).min()) if len(cells) else 0
-    sql = balanced_sql(spec, cell_size)
+    sql = balanced_sql(spec, cell_size, by)
     key = f"{folder}part-{uuid.uuid4().hex[:8]}.parquet"
     with tempfile.TemporaryDirectory(prefix="lakelens-balance-") as scratch:
         path = Path(scratch) / "balanced.parquet"
@@ -926,10 +1002,13 @@ def write_balanced(
         columns,
         table_location(backend, folder),
         description=(
-            f"{spec.table.qualified_name} balanced by category × sentiment: {rows:,} reviews, {cell_size:,} per cell"
+            f"{spec.table.qualified_name} balanced by {'sentiment' if by == 'sentiment' else 'category × sentiment'}: "
+            f"{rows:,} reviews, {cell_size:,} per {'sentiment class' if by == 'sentiment' else 'cell'}"
+            + (" (the course's preparation)" if spec.filters.complete else "")
         ),
         parameters={
             "lakelens.source": spec.table.qualified_name,
+            "lakelens.balanced_by": by,
             "lakelens.balanced_cell_size": str(cell_size),
             "lakelens.sentiment_definition": spec.definition,
             "lakelens.text_column": _target_name(spec.table, spec.mapping.text),
@@ -964,36 +1043,210 @@ def _objects_under(backend: Any, folder: str) -> tuple[list[str], list[str]]:
             return keys, folders
 
 
-# -- the whole page's data, for the benchmark and the CLI ---------------------------------------------------------
-def page_data(
-    qualified_name: str, definition: SentimentDefinition = "three_class", *, backend: Any = None
-) -> dict[str, Any]:
-    """Everything the Sentiment page computes for a table before any filter is set; returns a small summary.
+# -- missing values and the course's preparation -----------------------------------------------------------------
+def missing_sql(spec: Spec) -> str:
+    """Reviews, and those missing a rating, a text or a category, under the spec's own filters; plus the same
+    counts taken one after the other, as the course's preparation removes them (no rating; then no text; then no
+    category), so the steps add up to what the preparation leaves out. One scan of the mapped columns."""
+    base = replace(spec, filters=replace(spec.filters, complete=False, exclude_categories=()))
+    rating_missing = exp.Is(this=sentiment_expr(base), expression=exp.Null())
+    has_text = _has_text(base)
+    text_missing = exp.not_(has_text) if has_text is not None else exp.false()
+    category = category_expr(base)
+    category_missing = exp.Is(this=category, expression=exp.Null()) if category is not None else exp.false()
 
-    Without ``backend`` the queries go through ``lib.data`` — the page's own cached path, so a second call is
-    answered from the cache — and with one they run on it directly. The SQL is the page's SQL, character for
-    character, so the cache entries are shared with the page.
+    def count_if(condition: exp.Expr) -> exp.Expr:
+        return _fill("count_if(x)", x=condition)
+
+    select: list[exp.Expr] = [
+        exp.alias_(exp.Count(this=exp.Star()), "reviews"),
+        exp.alias_(count_if(rating_missing.copy()), "missing_rating"),
+        exp.alias_(count_if(text_missing.copy()), "missing_text"),
+        exp.alias_(count_if(category_missing.copy()), "missing_category"),
+        exp.alias_(count_if(exp.and_(exp.not_(rating_missing.copy()), text_missing.copy())), "step_text"),
+        exp.alias_(
+            count_if(exp.and_(exp.not_(rating_missing.copy()), exp.not_(text_missing.copy()), category_missing.copy())),
+            "step_category",
+        ),
+    ]
+    return _render(_where(exp.select(*select).from_(_source(spec.table)), where_conditions(base)))
+
+
+@dataclass(frozen=True)
+class Missing:
+    """Reviews under the filters and how many miss each mapped column (``None``: the role is not mapped)."""
+
+    reviews: int
+    rating: int
+    text: int | None
+    category: int | None
+    step_text: int  # missing a text among those with a rating
+    step_category: int  # missing a category among those with a rating and a text
+
+
+def tidy_missing(frame: pd.DataFrame, spec: Spec) -> Missing:
+    row = {k: int(pd.to_numeric(v) or 0) for k, v in frame.iloc[0].to_dict().items()} if len(frame) else {}
+    return Missing(
+        reviews=row.get("reviews", 0),
+        rating=row.get("missing_rating", 0),
+        text=row.get("missing_text", 0) if spec.mapping.text else None,
+        category=row.get("missing_category", 0) if spec.mapping.category else None,
+        step_text=row.get("step_text", 0),
+        step_category=row.get("step_category", 0),
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    what: str
+    removed: int
+    left: int
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The spec the charts use, its counts, the small categories, and the preparation's steps (if it ran)."""
+
+    spec: Spec
+    counts: pd.DataFrame
+    small: list[str]
+    missing: Missing
+    steps: list[Step]
+
+    @property
+    def reviews(self) -> int:
+        return int(self.counts["reviews"].sum())
+
+
+def prepare(spec: Spec, run: Runner, *, course: bool = False, exclude_small: bool = False) -> Prepared:
+    """The course's preparation as one switch, on the engine.
+
+    With ``course``: reviews without a sentiment source (rating or label), a text or a category are left out —
+    the notebook's ``dropna()`` after renaming the three columns it keeps — and then categories with
+    ``SMALL_CATEGORY_MAX`` or fewer reviews are dropped (the notebook's ``groupby(...).filter(len > 10)``).
+    Each step comes with the count it removed. Without it, missing values stay counted; ``exclude_small`` drops
+    the small categories alone.
+    """
+    missing = tidy_missing(run(missing_sql(spec)), spec)
+    if course:
+        spec = spec.with_filters(replace(spec.filters, complete=True))
+    counts = tidy_counts(run(counts_sql(spec)), spec)
+    small = small_categories(counts)
+    steps: list[Step] = []
+    if course:
+        what = "label" if spec.definition == "label" else "rating"
+        left = missing.reviews - missing.rating
+        steps.append(Step(f"without a {what}", missing.rating, left))
+        if spec.mapping.text:
+            left -= missing.step_text
+            steps.append(Step("without text", missing.step_text, left))
+        if spec.mapping.category:
+            left -= missing.step_category
+            steps.append(Step("without a category", missing.step_category, left))
+    if (course or exclude_small) and small:
+        removed = int(counts.loc[counts["category"].isin(small), "reviews"].sum())
+        spec = spec.with_filters(replace(spec.filters, exclude_categories=tuple(small)))
+        counts = tidy_counts(run(counts_sql(spec)), spec)
+        if course:
+            steps.append(
+                Step(f"in categories with ≤ {SMALL_CATEGORY_MAX} reviews", removed, int(counts["reviews"].sum()))
+            )
+    return Prepared(spec, counts, small, missing, steps)
+
+
+def _number(value: Any) -> float | int | str | None:
+    """A JSON-ready number: NaN (undefined) is null, ±infinity the string "inf"/"-inf"."""
+    if value is None or value is pd.NA:
+        return None
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+    return value  # type: ignore[no-any-return]
+
+
+def _key(value: Any) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    if value is None:
+        return "null"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def summary(spec: Spec, run: Runner, *, course: bool = False, exclude_small: bool = False) -> dict[str, Any]:
+    """The Sentiment page's numbers as one JSON-ready dict (``python -m lib sentiment summary``).
+
+    Same SQL as the page, same arithmetic: ``reviews``; ``by_sentiment`` (value -> reviews); ``missing`` (rating,
+    text, category, before the preparation); ``words`` (mean, median, max, from the text or the word-count
+    column); ``categories`` (name -> reviews, average_sentiment); ``bias`` (category -> Clarify's CI, DPL, KL,
+    JS, LP, TVD, KS with positive as the label of interest); ``steps`` (what the course's preparation removed).
     """
     from lib import bias
 
-    database, _, name = qualified_name.partition(".")
-    if backend is None:
-        from lib import data  # the pages' cached access: the one module in lib that imports Streamlit
+    prepared = prepare(spec, run, course=course, exclude_small=exclude_small)
+    spec, counts = prepared.spec, prepared.counts
+    by_sentiment: dict[str, int] = {}
+    for value, n in zip(counts["sentiment"], counts["reviews"], strict=True):
+        by_sentiment[_key(value)] = by_sentiment.get(_key(value), 0) + int(n)
+    out: dict[str, Any] = {
+        "table": spec.table.qualified_name,
+        "definition": spec.definition,
+        "course": course,
+        "reviews": prepared.reviews,
+        "by_sentiment": dict(sorted(by_sentiment.items())),
+        "missing": {
+            "rating": prepared.missing.rating,
+            "text": prepared.missing.text,
+            "category": prepared.missing.category,
+        },
+        "steps": [{"what": st.what, "removed": st.removed, "left": st.left} for st in prepared.steps],
+        "columns": spec.mapping.as_dict(),
+    }
+    if spec.mapping.text or spec.mapping.words:
+        lengths = tidy_lengths(run(lengths_sql(spec)), spec)
+        overall = lengths.percentiles.set_index("sentiment")
+        if "all reviews" in overall.index:
+            row = overall.loc["all reviews"]
+            out["words"] = {"mean": _number(row["mean"]), "median": _number(row["p50"]), "max": _number(row["max"])}
+        else:
+            out["words"] = {"mean": None, "median": None, "max": None}
+        out["words"]["reviews_without_text"] = lengths.missing
+    if spec.mapping.category:
+        categories: dict[str, dict[str, Any]] = {}
+        totals = category_totals(counts)
+        averages = average_per_category(counts).set_index("category") if spec.numeric_sentiment else None
+        for name, n in zip(totals["category"], totals["reviews"], strict=True):
+            average = averages["average"].get(name) if averages is not None else None
+            categories[str(name)] = {"reviews": int(n), "average_sentiment": _number(average)}
+        out["categories"] = categories
+        positive = (
+            1 if spec.definition != "label" else default_positive(list(counts["sentiment"].dropna()), spec.definition)
+        )
+        metrics = bias.facet_metrics(counts, positive)
+        out["label_of_interest"] = _number(positive)
+        out["bias"] = {
+            str(row["facet"]): {m: _number(row[m]) for m in bias.METRICS} for row in metrics.to_dict("records")
+        }
+    return out
 
-        table = data.table(database, name)
 
-        def run(sql: str) -> pd.DataFrame:
-            return data.query(sql, max_rows=MAX_GROUPS).frame
+# -- the whole page's data, for the benchmark ---------------------------------------------------------------------
+def page_data(table: TableDef, run: Runner, definition: SentimentDefinition = "three_class") -> dict[str, Any]:
+    """Everything the Sentiment page computes for a table before any filter is set; returns a small summary.
 
-    else:
-        table = backend.get_table(database, name)
-
-        def run(sql: str) -> pd.DataFrame:
-            return backend.run_query(sql, max_rows=MAX_GROUPS).frame
+    ``run`` answers the page's SQL: the benchmark passes the page's own cached path (``lib.data``), so a second
+    call is answered from the cache; a test passes a backend's ``run_query``. The SQL is the page's SQL,
+    character for character, so cache entries are shared with the page.
+    """
+    from lib import bias
 
     spec = Spec(table, detect_columns(table), definition)
-    counts = tidy_counts(run(counts_sql(spec)), spec)
-    summary: dict[str, Any] = {"reviews": int(counts["reviews"].sum()), "queries": 1, "rows_to_page": len(counts)}
+    prepared = prepare(spec, run)
+    counts = prepared.counts
+    summary: dict[str, Any] = {"reviews": prepared.reviews, "queries": 2, "rows_to_page": len(counts) + 1}
     if spec.mapping.text or spec.mapping.words:
         frame = run(lengths_sql(spec))
         tidy_lengths(frame, spec)
@@ -1008,5 +1261,5 @@ def page_data(
     if spec.mapping.category:
         positive = default_positive(list(counts["sentiment"].dropna().unique()), definition)
         summary["facets"] = len(bias.facet_metrics(counts, positive))
-        summary["balanced_rows"] = bias.balance_plan(counts).rows_after
+        summary["balanced_rows"] = bias.balance_plan(counts, by="sentiment").rows_after
     return summary

@@ -244,8 +244,8 @@ def test_lengths_match_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -
         assert row["mean"] == pytest.approx(group["words"].mean())
         assert row["max"] == group["words"].max()
         for p in s.PERCENTILES:
-            # exact: the smallest word count with at least p of the reviews at or below it
-            assert row[f"p{round(p * 100)}"] == np.quantile(group["words"], p, method="inverted_cdf"), (name, p)
+            # exact, as the notebook's describe() computes it: pandas' quantile (linear interpolation)
+            assert row[f"p{round(p * 100)}"] == pytest.approx(group["words"].quantile(p), abs=1e-9), (name, p)
     histogram = lengths.histogram.set_index(["name", "bin"])["reviews"]
     edges = [*s.WORD_BINS, np.inf]
     for name, group in files.groupby("sentiment"):
@@ -371,11 +371,11 @@ def test_balanced_table_is_written_registered_and_balanced(
     backend, table, frame = kaggle
     spec = s.Spec(table, s.detect_columns(table))
     counts = s.tidy_counts(run(backend, s.counts_sql(spec)), spec)
-    plan = bias.balance_plan(counts)
+    plan = bias.balance_plan(counts, by="category_sentiment")
     rated = frame.dropna(subset=["Rating"]).assign(sentiment=lambda f: three_class(f["Rating"].astype(int)))
     assert plan.cell_size == int(rated.groupby(["Class Name", "sentiment"]).size().min())
 
-    written = s.write_balanced(backend, spec, "shop", "clothing_balanced")
+    written = s.write_balanced(backend, spec, "shop", "clothing_balanced", by="category_sentiment")
     # the written cells count only reviews with text (two of the 400 have none)
     with_text = rated[rated["Review Text"].fillna("").str.len() > 0]
     sizes = with_text.groupby(["Class Name", "sentiment"]).size()
@@ -415,7 +415,7 @@ def test_balanced_table_is_written_registered_and_balanced(
 
     with pytest.raises(CatalogError, match="already exists"):
         s.write_balanced(backend, spec, "shop", "clothing_balanced")
-    again = s.write_balanced(backend, spec, "shop", "clothing_balanced", replace_existing=True)
+    again = s.write_balanced(backend, spec, "shop", "clothing_balanced", replace_existing=True, by="category_sentiment")
     assert again.rows == written.rows
     files = [o.key for o in backend.list_objects("curated/shop/clothing_balanced/").objects]
     assert files == [again.key]  # the old file is gone
@@ -462,14 +462,14 @@ def test_parquet_table_with_unfamiliar_names(tmp_path: Path) -> None:
 
 
 def test_lengths_edge_cases_empty_missing_and_very_long_text(tmp_path: Path) -> None:
-    """Empty text is 0 words, missing text is left out of the lengths, and reviews past WORD_CAP keep their
-    exact mean and maximum (they share one group in the SQL)."""
+    """Empty, blank and missing text are all left out of the lengths (no text), and reviews past WORD_CAP keep
+    their exact mean and maximum (they share one group in the SQL)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     backend = LocalBackend(local_settings(tmp_path / "lake"))
-    texts = ["", "one", "two words", None, " ".join(["w"] * 1500), " ".join(["w"] * 3000)]
-    ratings = [5, 5, 1, 3, 1, 5]
+    texts = ["", "one", "two words", None, " ".join(["w"] * 1500), " ".join(["w"] * 3000), " \t\n "]
+    ratings = [5, 5, 1, 3, 1, 5, 4]
     buffer = io.BytesIO()
     pq.write_table(pa.table({"stars": pa.array(ratings, pa.int32()), "text": pa.array(texts, pa.string())}), buffer)
     backend.write("curated/edge/part-0.parquet", buffer.getvalue())
@@ -479,23 +479,29 @@ def test_lengths_edge_cases_empty_missing_and_very_long_text(tmp_path: Path) -> 
     spec = s.Spec(table, s.detect_columns(table))
     lengths = s.tidy_lengths(run(backend, s.lengths_sql(spec)), spec)
     stats = lengths.percentiles.set_index("sentiment")
-    # words per review: positive 0, 1, 3000; negative 2, 1500; the neutral review has no text
+    # words per review: positive 1, 3000; negative 2, 1500; the empty, blank and missing texts have none
     assert list(stats.index) == ["negative", "positive", "all reviews"]
-    assert stats.loc["positive", "reviews"] == 3 and stats.loc["positive", "max"] == 3000
-    assert stats.loc["positive", "mean"] == pytest.approx((0 + 1 + 3000) / 3)
-    assert stats.loc["all reviews", "mean"] == pytest.approx((0 + 1 + 2 + 1500 + 3000) / 5)
-    assert stats.loc["all reviews", "p50"] == 2  # 0, 1, 2, 1500, 3000: the third of five
-    assert stats.loc["negative", "p10"] == 2 and stats.loc["negative", "p90"] == s.WORD_CAP  # 1500 is past the cap
+    assert lengths.missing == 3
+    assert stats.loc["positive", "reviews"] == 2 and stats.loc["positive", "max"] == 3000
+    assert stats.loc["positive", "mean"] == pytest.approx((1 + 3000) / 2)
+    assert stats.loc["all reviews", "mean"] == pytest.approx((1 + 2 + 1500 + 3000) / 4)
+    # percentiles as pandas computes them, on word counts capped at WORD_CAP (one group in the SQL)
+    capped = pd.Series([1, 2, min(1500, s.WORD_CAP), min(3000, s.WORD_CAP)])
+    assert stats.loc["all reviews", "p50"] == pytest.approx(capped.quantile(0.5))
+    negative = pd.Series([2, s.WORD_CAP])
+    assert stats.loc["negative", "p10"] == pytest.approx(negative.quantile(0.1))
+    assert stats.loc["negative", "p90"] == pytest.approx(negative.quantile(0.9))
     bins = lengths.histogram.set_index(["name", "bin"])["reviews"]
-    assert bins[("positive", 0)] == 1 and bins[("positive", 1)] == 1 and bins[("positive", 1024)] == 1
+    assert bins[("positive", 1)] == 1 and bins[("positive", 1024)] == 1
     assert bins[("negative", 2)] == 1 and bins[("negative", 1024)] == 1
     backend.close()
 
 
 def test_page_data_runs_every_query_of_the_page(demo_backend: LocalBackend) -> None:
-    summary = s.page_data("demo.reviews", backend=demo_backend)
+    table = demo_backend.get_table("demo", "reviews")
+    summary = s.page_data(table, lambda sql: demo_backend.run_query(sql, max_rows=s.MAX_GROUPS).frame)
     files = demo_frame(demo_backend.root)
     assert summary["reviews"] == len(files)
-    assert summary["queries"] == 3  # counts, lengths, monthly: the whole page
+    assert summary["queries"] == 4  # missing values, counts, lengths, monthly: the whole page
     assert summary["facets"] == files["product_category"].nunique()
     assert summary["rows_to_page"] < len(files) / 2
