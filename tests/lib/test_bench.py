@@ -31,4 +31,8 @@ def test_quick_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     assert by_name["list_50k_first_page"]["extra"]["has_next_page"] is True
     assert by_name["describe_1000_partitions"]["extra"]["partitions_first_page"] == 100
     assert by_name["sentiment_page"]["extra"]["reviews"] == 3000
+    # the ingested-table path: same reviews, word counts from the text rather than the precomputed column
+    assert by_name["sentiment_page_text"]["extra"]["reviews"] == 3000
+    assert by_name["sentiment_page_text"]["extra"]["words_from"] == "text"
+    assert by_name["sentiment_page"]["extra"]["words_from"] == "column"
     assert "| sentiment_page |" in out.read_text() and out.with_suffix(".svg").exists()
