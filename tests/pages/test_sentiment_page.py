@@ -258,8 +258,28 @@ def test_drill_down_pages_through_one_cell(demo_env: Path) -> None:
     assert any(f"of {len(cell):,}" in c.value for c in at.caption)
 
 
+def test_balance_by_sentiment_is_the_default_and_the_course_s(own_lake: Path) -> None:
+    """The course balances by sentiment: each class cut to the smallest class, the categories keep their mix."""
+    at = sentiment_page({"course": "true"})
+    files = reviews(own_lake)
+    files = files[files["review_body"].fillna("").str.strip() != ""].dropna(subset=["star_rating", "product_category"])
+    sizes = files.groupby("product_category").size()
+    kept = files[files["product_category"].isin(sizes[sizes > 10].index)]
+    smallest = int(kept.groupby("sentiment").size().min())
+    assert any(f"= **{3 * smallest:,} reviews**" in c.value for c in at.caption)  # stated before anything is written
+    next(t for t in at.text_input if t.label == "Table name").input("reviews_course_balanced")
+    next(b for b in at.button if b.label == "Write balanced table").click().run()
+    assert not at.exception
+    backend = LocalBackend(local_settings(own_lake))
+    per_class = backend.run_query(
+        "SELECT sentiment, count(*) AS n FROM demo.reviews_course_balanced GROUP BY 1 ORDER BY 1"
+    ).frame
+    assert list(per_class["sentiment"]) == [-1, 0, 1] and set(per_class["n"]) == {smallest}
+    backend.close()
+
+
 def test_balance_action_writes_a_table_for_automl(own_lake: Path) -> None:
-    at = sentiment_page({"small": "true"})
+    at = sentiment_page({"small": "true", "balance": "by category × sentiment"})
     name_input = next(t for t in at.text_input if t.label == "Table name")
     name_input.input("reviews_for_automl")
     next(b for b in at.button if b.label == "Write balanced table").click().run()
@@ -319,8 +339,8 @@ def _seed_page(
     *,
     exclude_small: bool = False,
 ) -> None:
-    """Queue the page's queries in the order it runs them: counts, (counts without the small categories),
-    lengths, monthly, then ``extra``."""
+    """Queue the page's queries in the order it runs them: counts, missing values, (counts without the small
+    categories), lengths, monthly, then ``extra``."""
     from tests.aws_fixtures import column, seed_athena_results
 
     counts_columns = [
@@ -341,6 +361,10 @@ def _seed_page(
         column("longest", "integer"),
     ]
     monthly_columns = [column("month", "date"), column("sentiment", "integer"), column("reviews", "bigint")]
+    missing_names = ("reviews", "missing_rating", "missing_text", "missing_category", "step_text", "step_category")
+    missing_columns = [column(name, "bigint") for name in missing_names]
+    # 67 reviews, 2 without a rating (AWS_COUNTS); 2 without text (the NULL group of AWS_LENGTHS), rated ones
+    missing_row: list[str | None] = ["67", "2", "2", "0", "2", "0"]
 
     def with_header(columns: list[dict[str, Any]], rows: list[list[str | None]]) -> list[list[str | None]]:
         return [[c["Name"] for c in columns], *rows]
@@ -348,6 +372,7 @@ def _seed_page(
     without_small = [row for row in AWS_COUNTS if row[0] != "Gift_Card"]
     results = [
         (counts_columns, with_header(counts_columns, AWS_COUNTS)),
+        (missing_columns, with_header(missing_columns, [missing_row])),
         *([(counts_columns, with_header(counts_columns, without_small))] if exclude_small else []),
         (lengths_columns, with_header(lengths_columns, AWS_LENGTHS)),
         (monthly_columns, with_header(monthly_columns, AWS_MONTHLY)),
@@ -421,11 +446,11 @@ def test_aws_page_from_athena_aggregates(aws_reviews: Any, moto_server: str) -> 
     # monthly average: January (20 - 10)/30, February (23 - 6)/35 (the unrated reviews left out)
     average = trace_values(charts(at)["Average sentiment per month"])[""]
     assert list(average.values()) == pytest.approx([10 / 30, 17 / 35])
-    # what Athena was sent: the page's three aggregates in Athena SQL, nothing else
+    # what Athena was sent: the page's four aggregates in Athena SQL, nothing else
     table_def = aws_reviews.get_table("demo", "reviews")
     spec = s.Spec(table_def, s.detect_columns(table_def))
     assert sorted(_athena_queries(aws_reviews)) == sorted(
-        [s.counts_sql(spec), s.lengths_sql(spec), s.monthly_sql(spec)]
+        [s.counts_sql(spec), s.missing_sql(spec), s.lengths_sql(spec), s.monthly_sql(spec)]
     )
 
 
