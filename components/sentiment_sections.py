@@ -131,10 +131,10 @@ def lengths(spec: s.Spec) -> None:
     result = s.tidy_lengths(run(sql, "words-per-review summary"), spec)
     left, right = st.columns([2, 3], gap="large")
     with left:
-        how = "the word-count column" if spec.mapping.words else "spaces + 1 in the text"
+        how = "the word-count column" if spec.mapping.words else "the course does: split on one space"
         st.markdown("**Words per review**")
         charts.percentile_table(result.percentiles)
-        st.caption(f"Words counted as {how}. Percentiles are exact: the smallest count with that share at or below it.")
+        st.caption(f"Words counted as {how}. Percentiles as pandas computes them (the notebook’s describe()), exactly.")
         if result.missing:
             st.caption(f":material/info: {result.missing:,} reviews have no text: counted, but not in these lengths.")
         charts.sql_expander(sql)

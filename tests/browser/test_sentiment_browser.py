@@ -20,11 +20,13 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from lib import demo
+from lib import demo, ingest
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
+from tests import course_notebook as course
 from tests.browser.conftest import App, _require_browser, assert_no_exception, running_app, screenshot, wait_for_app
 from tests.conftest import local_settings
+from tests.real_files import write_kaggle_clothing
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +70,9 @@ def sentiment_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     backend.register_table(
         parquet_table("shop", "customer_feedback", columns, LAKE_SCHEME + "curated/customer_feedback/")
     )
+    # the course's own file layout (Kaggle clothing CSV), ingested as an analyst would
+    kaggle = write_kaggle_clothing(base / "womens_clothing_ecommerce_reviews.csv")
+    ingest.ingest_file(backend, kaggle, database="shop", table="clothing", curated=True)
     backend.close()
     with running_app(lake, base / "streamlit.log") as started:
         yield started
@@ -81,12 +86,12 @@ def open_sentiment(app: App, page: object) -> None:
     wait_for_charts(page)
 
 
-def wait_for_charts(page: object) -> None:
+def wait_for_charts(page: object, charts: int = CHARTS) -> None:
     wait_for_app(page, timeout_ms=60_000)
     page.get_by_text("Read the reviews").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]  # every chart drawn (each has its title)
         "n => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .gtitle').length >= n",
-        arg=CHARTS,
+        arg=charts,
         timeout=60_000,
     )
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
@@ -194,8 +199,43 @@ def test_unfamiliar_column_names_filters_and_balance(sentiment_app: App, page: o
     ).frame
     backend.close()
     rated = frame.assign(sentiment=np.select([frame["Stars Given"] < 3, frame["Stars Given"] == 3], [-1, 0], 1))
-    smallest = int(rated.groupby(["Product Class", "sentiment"]).size().min())
-    assert set(written["n"]) == {smallest} and len(written) == 12
+    smallest = int(rated.groupby("sentiment").size().min())  # balanced by sentiment, the course's way
+    per_class = written.groupby("sentiment")["n"].sum()
+    assert set(per_class) == {smallest} and len(per_class) == 3
     done.scroll_into_view_if_needed()
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     screenshot(page, "sentiment_balanced")
+
+
+def test_the_course_switch_shows_what_each_step_removed(sentiment_app: App, page: object) -> None:
+    """The course's file, the course's preparation: the counts the notebook's pandas steps give."""
+    open_sentiment(sentiment_app, page)
+    table = page.locator("[data-testid='stSelectbox']").filter(has_text="Table").first  # type: ignore[attr-defined]
+    table.click()
+    page.get_by_role("option", name="shop.clothing").click()  # type: ignore[attr-defined]
+    raw = pd.read_csv(sentiment_app.lake.parent / "womens_clothing_ecommerce_reviews.csv")
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "n => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === n)",
+        arg=f"{len(raw):,}",
+        timeout=60_000,
+    )
+    body = page.inner_text("body")  # type: ignore[attr-defined]
+    missing = course.missing(raw, "Rating", "Review Text", "Class Name")
+    assert f"{missing['text']:,} have no text" in body  # off: missing values counted and shown
+    page.get_by_text("Prepare as the course does", exact=True).click()  # type: ignore[attr-defined]
+    page.wait_for_url(re.compile(r"course=true"), timeout=30_000)  # type: ignore[attr-defined]
+    prepared = course.prepare(raw, "Rating", "Review Text", "Class Name")
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "n => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')].some(e => e.innerText.trim() === n)",
+        arg=f"{len(prepared):,}",
+        timeout=60_000,
+    )
+    wait_for_charts(page, charts=CHARTS - 2)  # no date column: no monthly charts
+    assert_no_exception(page)
+    line = page.get_by_text("The course's preparation ·").first.inner_text()  # type: ignore[attr-defined]
+    complete = raw.dropna(subset=["Rating", "Class Name"])
+    complete = complete[complete["Review Text"].fillna("").str.strip() != ""]
+    assert f"without text: −{missing['text']:,}" in line
+    assert f"in categories with ≤ 10 reviews: −{len(complete) - len(prepared):,} → {len(prepared):,}" in line
+    assert metric(page, "Reviews") == f"{len(prepared):,}"
+    whole_page_screenshot(page, "sentiment_course")
