@@ -341,7 +341,13 @@ MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
 }
 MEMORY_CAPPED = {"sentiment_pandas_notebook"}
 NOTEBOOK_MEMORY_CAP = 16 * 2**30
-NO_WARM = {"sentiment_duckdb_hand", "sentiment_duckdb_hand_text", "sentiment_pandas_notebook", "sentiment_sqlite", "sql_1m_download"}
+NO_WARM = {
+    "sentiment_duckdb_hand",
+    "sentiment_duckdb_hand_text",
+    "sentiment_pandas_notebook",
+    "sentiment_sqlite",
+    "sql_1m_download",
+}
 
 
 def worker(name: str, lake: Path, rows: int) -> Measurement:

@@ -6,7 +6,13 @@
 
 Everything is drawn from one seeded generator, so the same ``rows`` always gives the same lake. Ratings are
 skewed toward 5 stars and differ by category; the review text follows the rating through phrases whose
-sentiment is clear, mixed with neutral and contrary ones, so a classifier can learn it but not trivially.
+sentiment is clear, mixed with neutral and contrary ones, negations ("Not bad at all."), sarcasm ("Great, it
+broke on day two.") and mixed reviews, so a classifier can learn it but not trivially.
+
+It is as messy as real review files (see :func:`_make_messy`): texts missing on a few percent of reviews and
+blank on some, empty headlines, the dataset's ``<br />`` line breaks and HTML entities, emoji and accented text,
+line breaks inside the text (written as ``<br />`` in the raw TSV, which has no quoting), exact duplicate
+reviews, ratings that disagree with their text now and then, and three categories with ten reviews or fewer.
 """
 
 from __future__ import annotations
@@ -57,6 +63,9 @@ CATEGORIES: list[tuple[str, float, float]] = [
 _BASE_RATING = np.array([0.075, 0.045, 0.08, 0.18, 0.62])
 
 _POSITIVE = [
+    "Not bad at all.",  # negation of a negative phrase
+    "I can't complain, no problems whatsoever.",
+    "Never had a single issue with it.",
     "Works perfectly and was easy to set up.",
     "Exceeded my expectations.",
     "I highly recommend it.",
@@ -87,6 +96,12 @@ _POSITIVE = [
     "Highly satisfied with the performance.",
 ]
 _NEGATIVE = [
+    "Great, it broke on day two.",  # sarcasm: positive words, negative meaning
+    "Just perfect, another gadget that does nothing.",
+    "Oh wonderful, it arrived in pieces.",
+    "Not as good as I hoped.",  # negation of a positive phrase
+    "I would not call it great.",
+    "Not worth it.",
     "Stopped working after a week.",
     "Complete waste of money.",
     "Very disappointed with the quality.",
@@ -113,6 +128,8 @@ _NEGATIVE = [
     "Not worth half the price.",
 ]
 _NEUTRAL = [
+    "Great screen, terrible battery.",  # mixed
+    "I love the design but hate the software.",
     "It is okay for the price.",
     "Does the job but nothing special.",
     "Average quality.",
@@ -197,7 +214,17 @@ _NOUNS = {
     "Electronics": "Headphones",
     "Grocery": "Coffee",
     "Gift_Card": "Gift Card",
+    "Digital_Software": "Software",
+    "Personal_Care_Appliances": "Shaver",
+    "Major_Appliances": "Fridge",
 }
+# Categories with ten reviews or fewer, as the real data has them (the course drops them): name, reviews.
+SMALL_CATEGORIES: list[tuple[str, int]] = [
+    ("Digital_Software", 7),
+    ("Personal_Care_Appliances", 4),
+    ("Major_Appliances", 9),
+]
+SMALL_CATEGORIES_FROM = 2_000  # a demo lake with fewer reviews has none (too small to tell)
 COLUMN_COMMENTS = {
     "review_id": "Unique id of the review",
     "product_id": "Id of the reviewed product (ASIN style)",
@@ -238,6 +265,8 @@ def generate(rows: int, seed: int = SEED, first_review: int = 0) -> pa.Table:
     rating = np.minimum(rating, 5).astype(np.int32)
 
     body = _bodies(rng, rating)
+    disagree = rng.random(rows) < 0.03  # the stars say the opposite of the text now and then
+    rating = np.where(disagree, 6 - rating, rating).astype(np.int32)
     headline = _pick(rng, rating, _HEADLINES)
 
     # Products: a popularity-skewed pool per category.
@@ -260,13 +289,17 @@ def generate(rows: int, seed: int = SEED, first_review: int = 0) -> pa.Table:
     verified = rng.random(rows) < 0.82
     review_number = (first_review + rng.permutation(rows).astype(np.int64)) * 104_729 + 1_000_003
     review_id = np.char.add("R", np.char.zfill(np.char.mod("%X", review_number), 13))
+    category_name = np.array(names, dtype=object)[category]
+    if first_review == 0 and rows >= SMALL_CATEGORIES_FROM:
+        small = [name for name, count in SMALL_CATEGORIES for _ in range(count)]
+        category_name[: len(small)] = small
 
-    return pa.table(
+    table = pa.table(
         {
             "review_id": pa.array(review_id.astype(str)),
             "product_id": pa.array(product_id.astype(str)),
             "product_title": pa.array(title.astype(str)),
-            "product_category": pa.array(np.array(names)[category]),
+            "product_category": pa.array(category_name.tolist(), pa.string()),
             "star_rating": pa.array(rating, pa.int32()),
             "review_headline": pa.array(headline),
             "review_body": pa.array(body),
@@ -276,6 +309,39 @@ def generate(rows: int, seed: int = SEED, first_review: int = 0) -> pa.Table:
             "verified_purchase": pa.array(verified, pa.bool_()),
         }
     )
+    return _make_messy(rng, table)
+
+
+_EXTRAS = [" 😍", " 👍👍", " Très bien, je recommande !", " Café-quality, über good.", " ¡Excelente!"]
+
+
+def _make_messy(rng: np.random.Generator, table: pa.Table) -> pa.Table:
+    """What real review files hold and a clean generator never writes (shares of the reviews in comments)."""
+    rows = table.num_rows
+    body = np.array(table["review_body"].to_pylist(), dtype=object)
+    headline = np.array(table["review_headline"].to_pylist(), dtype=object)
+    roll = rng.random(rows)
+    for index in np.flatnonzero((roll >= 0.04) & (roll < 0.10)):  # 6 %: the dataset's HTML line breaks
+        body[index] = body[index].replace(". ", ".<br /><br />", 1)
+    for index in np.flatnonzero((roll >= 0.10) & (roll < 0.12)):  # 2 %: HTML entities
+        body[index] = body[index].replace(" it ", " &#34;it&#34; ", 1).replace(" and ", " &amp; ", 1)
+    for index in np.flatnonzero((roll >= 0.12) & (roll < 0.14)):  # 2 %: emoji and accented text
+        body[index] = body[index] + _EXTRAS[index % len(_EXTRAS)]
+    for index in np.flatnonzero((roll >= 0.14) & (roll < 0.15)):  # 1 %: a line break inside the text
+        body[index] = body[index].replace(". ", ".\n", 1)
+    body[roll < 0.035] = None  # 3.5 %: no review text
+    body[(roll >= 0.035) & (roll < 0.04)] = "  "  # 0.5 %: a text of spaces only, missing all the same
+    headline[rng.random(rows) < 0.04] = ""  # 4 %: empty headlines
+    table = table.set_column(table.schema.get_field_index("review_body"), "review_body", pa.array(body, pa.string()))
+    table = table.set_column(
+        table.schema.get_field_index("review_headline"), "review_headline", pa.array(headline, pa.string())
+    )
+    # 0.5 %: exact duplicates (the same review twice, id and all), in place of other reviews
+    order = np.arange(rows)
+    copies = np.flatnonzero(rng.random(rows) < 0.005)
+    if len(copies) and rows > 1:
+        order[copies] = (copies + 1 + rng.integers(0, 50, len(copies))) % rows
+    return table.take(pa.array(order))
 
 
 def _pick(rng: np.random.Generator, rating: np.ndarray, pools: dict[int, list[str]]) -> np.ndarray:
@@ -330,7 +396,9 @@ def _curated_table(table: pa.Table) -> pa.Table:
 
     body = table["review_body"]
     spaces = pc.subtract(pc.utf8_length(body), pc.utf8_length(pc.replace_substring(body, " ", "")))
-    words = pc.add(spaces, pc.sign(pc.utf8_length(body))).cast(pa.int32())
+    # cardinality(split(body, ' ')) as the course counts it; no text (NULL or only white space) has no count
+    has_text = pc.match_substring_regex(body, r"\S")
+    words = pc.if_else(has_text, pc.add(spaces, 1), pa.scalar(None, pa.int64())).cast(pa.int32())
     return table.append_column("review_words", words).select([c.name for c in CURATED_COLUMNS])
 
 
@@ -339,6 +407,11 @@ def _raw_table(table: pa.Table) -> pa.Table:
     verified = pa.array(np.where(table["verified_purchase"].to_numpy(zero_copy_only=False), "Y", "N"))
     raw = table.set_column(table.schema.get_field_index("verified_purchase"), "verified_purchase", verified)
     raw = raw.set_column(raw.schema.get_field_index("review_date"), "review_date", raw["review_date"].cast(pa.string()))
+    import pyarrow.compute as pc
+
+    # the TSV has no quoting: a line break inside the text is written as the dataset writes it, <br />
+    body = pc.replace_substring(raw["review_body"], "\n", "<br />")
+    raw = raw.set_column(raw.schema.get_field_index("review_body"), "review_body", body)
     return raw.select(list(COLUMN_COMMENTS))
 
 

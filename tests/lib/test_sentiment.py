@@ -49,8 +49,8 @@ def three_class(rating: pd.Series) -> pd.Series:
 
 
 def words(text: pd.Series) -> pd.Series:
-    """Spaces + 1, as the SQL counts them (0 for empty text)."""
-    return text.map(lambda t: None if t is None or pd.isna(t) else (0 if t == "" else t.count(" ") + 1))
+    """The course's len(text.split(' ')); no count for a missing, empty or blank text."""
+    return text.map(lambda t: None if t is None or pd.isna(t) or not str(t).strip() else len(t.split(" ")))
 
 
 def kaggle_frame(rows: int = 400, seed: int = 7) -> pd.DataFrame:
@@ -236,6 +236,8 @@ def test_lengths_match_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -
     files = demo_frame(demo_lake_dir)
     files["sentiment"] = three_class(files["star_rating"]).map({-1: "negative", 0: "neutral", 1: "positive"})
     files["words"] = words(files["review_body"]).astype(float)
+    assert lengths.missing == int(files["words"].isna().sum()) > 0  # the demo lake has reviews without text
+    files = files[files["words"].notna()]
     table_ = lengths.percentiles.set_index("sentiment")
     assert list(table_.index) == ["negative", "neutral", "positive", "all reviews"]
     for name, group in [*files.groupby("sentiment"), ("all reviews", files)]:

@@ -124,8 +124,11 @@ def test_every_week1_starter_runs_unchanged(lake: Path) -> None:
             got = dict(zip(frame.product_category, frame.avg_sentiment, strict=True))
             assert got == pytest.approx(expected.to_dict())
         if starter.title == "Words per review":
-            words = data.review_body.str.split(" ").map(len).value_counts()
-            assert dict(zip(frame.num_words, frame.count_reviews, strict=True)) == words.to_dict()
+            words = data.review_body.dropna().str.split(" ").map(len).value_counts()
+            got = {k: v for k, v in zip(frame.num_words, frame.count_reviews, strict=True) if pd.notna(k)}
+            assert got == words.to_dict()
+            without_text = [v for k, v in zip(frame.num_words, frame.count_reviews, strict=True) if pd.isna(k)]
+            assert without_text == [data.review_body.isna().sum()]  # NULL text: one NULL group, as on Athena
 
 
 def test_a_repeated_run_comes_from_the_cache_until_run_fresh(lake: Path) -> None:
@@ -225,7 +228,8 @@ def test_a_partition_filter_lowers_the_estimate(lake: Path) -> None:
     at = sql_page()
     set_sql(at, "SELECT * FROM demo.reviews WHERE product_category = 'Books'")
     at.run()
-    assert any("1 of 18 partitions" in c.value for c in at.caption)
+    partitions = len(list((lake / "curated" / "reviews").glob("product_category=*")))
+    assert any(f"1 of {partitions} partitions" in c.value for c in at.caption)
 
 
 def test_cancel_stops_the_query(lake: Path) -> None:
