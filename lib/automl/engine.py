@@ -107,6 +107,12 @@ def _text_expression(table: TableDef, config: JobConfig) -> exp.Expr:
     return _col(config.text_column)
 
 
+def _has_text(text: exp.Expr) -> exp.Expr:
+    """TRUE when the review has text: not NULL, not empty, not only white space — the Sentiment page's rule, so
+    '' (Athena's reading of an empty TSV field) and NULL (DuckDB's) are the same missing text on both backends."""
+    return exp.func("coalesce", exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("\\S")), exp.false())
+
+
 def _source(table: TableDef) -> exp.Table:
     return exp.table_(table.name, db=table.database, quoted=True)
 
@@ -114,10 +120,7 @@ def _source(table: TableDef) -> exp.Table:
 def profile_sql(table: TableDef, config: JobConfig) -> str:
     text = _text_expression(table, config)
     label = label_expression(table, config)
-    empty = exp.or_(
-        exp.Is(this=text.copy(), expression=exp.Null()),
-        exp.EQ(this=exp.Trim(this=text.copy()), expression=exp.Literal.string("")),
-    )
+    empty = exp.not_(_has_text(text))
     query = (
         exp.select(
             exp.alias_(label, "label", quoted=True),
@@ -141,8 +144,7 @@ def sample_sql(table: TableDef, config: JobConfig) -> str:
         .where(
             exp.and_(
                 exp.Not(this=exp.Is(this=label.copy(), expression=exp.Null())),
-                exp.Not(this=exp.Is(this=text.copy(), expression=exp.Null())),
-                exp.NEQ(this=exp.Trim(this=text.copy()), expression=exp.Literal.string("")),
+                _has_text(text),
             )
         )
         .order_by(digest, exp.Literal.number(2))

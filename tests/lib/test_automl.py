@@ -163,11 +163,13 @@ def _config(name: str = "t1", **changes: object) -> jobs.JobConfig:
 def test_profile_counts_classes_like_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
     profile = engine.profile(demo_backend, _config())
     frame = _reviews_frame(demo_lake_dir)
+    # the demo lake has reviews without text (NULL or only spaces): they count as empty and train nothing
+    has_text = frame["review_body"].fillna("").str.strip() != ""
     sentiment = np.where(frame["star_rating"] < 3, -1, np.where(frame["star_rating"] == 3, 0, 1))
-    expected = pd.Series(sentiment).value_counts().to_dict()
+    expected = pd.Series(sentiment[has_text.to_numpy()]).value_counts().to_dict()
     assert {c.value: c.rows for c in profile.classes} == expected
     assert [c.name for c in profile.classes] == ["negative", "neutral", "positive"]
-    assert profile.total_rows == len(frame) and profile.empty_texts == 0
+    assert profile.total_rows == len(frame) and profile.empty_texts == int((~has_text).sum()) > 0
 
 
 def test_sample_is_capped_deterministic_and_has_only_the_two_columns(demo_backend: LocalBackend) -> None:
@@ -312,7 +314,9 @@ def test_best_candidate_beats_the_majority_baseline_by_a_wide_margin(
         if c["name"] == jobs.read_status(backend, name).best_candidate
     )
     assert best["test_accuracy"] > baseline["accuracy"] + 0.03
-    assert best["test_f1_macro"] > baseline["f1_macro"] + 0.25
+    # the demo text is hard on purpose (negation, sarcasm, mixed reviews, stars that contradict the text), so the
+    # margin is smaller than on clean text, but a model that learnt nothing stays at the baseline's macro F1
+    assert best["test_f1_macro"] > baseline["f1_macro"] + 0.15
 
 
 def test_stored_model_answers_a_review_and_refuses_a_changed_file(
