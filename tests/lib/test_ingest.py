@@ -530,3 +530,30 @@ def test_aws_replace_and_register_prefix(aws_backend: AwsBackend) -> None:
     assert "swap_again" in glue_tables(aws_backend, "shop")
     with pytest.raises(PathError):
         ingest.register_prefix(aws_backend, "../other-bucket/", database="shop", table="nope")
+
+
+@pytest.mark.parametrize(
+    ("writer", "name", "read"),
+    [
+        ("write_kaggle_clothing", "clothing.csv", lambda p: pd.read_csv(p)),
+        (
+            "write_amazon_tsv",
+            "amazon_reviews_us_Shoes_v1_00.tsv",
+            lambda p: pd.read_csv(p, sep="\t", quoting=csv.QUOTE_NONE),
+        ),
+        ("write_datafiniti_csv", "datafiniti.csv", lambda p: pd.read_csv(p)),
+    ],
+)
+def test_the_plan_counts_missing_values_per_column_as_pandas_does(
+    writer: str, name: str, read: object, tmp_path: Path
+) -> None:
+    """Before anything is written the plan says how many fields of each column are empty (NULL in the table)."""
+    from tests import real_files
+
+    path = getattr(real_files, writer)(tmp_path / name)
+    plan = ingest.plan_ingest(path.read_bytes(), name, database="shop", table="reviews")
+    frame = read(path)  # type: ignore[operator]
+    assert [c.source for c in plan.columns] == [("" if c.startswith("Unnamed: ") else c) for c in frame.columns]
+    assert [c.missing for c in plan.columns] == [int(frame[c].isna().sum()) for c in frame.columns]
+    assert any(c.missing for c in plan.columns)
+    assert any(n.startswith("Missing values") for n in plan.notes)
