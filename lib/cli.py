@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -408,7 +408,7 @@ def cmd_automl_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from lib import ingest
+    from lib import ingest, ingest_stream
     from lib.backends import make_backend
 
     settings = _settings(args)
@@ -416,26 +416,55 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         settings.lake_path.mkdir(parents=True, exist_ok=True)  # a new lake: ingesting the first file creates it
     backend = make_backend(settings)
     backend.check()
-    plan, result = ingest.ingest_file(
-        backend,
-        Path(args.file),
-        database=args.database,
-        table=args.table,
-        fmt=args.format,
-        encoding=args.encoding,
-        skip_bad_rows=args.skip_bad_rows,
-        curated=args.curated,
-        partition_by=args.partition_by,
-        replace=args.replace,
-    )
+    path = Path(args.file)
+    if ingest_stream.should_stream(path, args.format, args.encoding):
+        streamed = ingest_stream.ingest_large(
+            backend,
+            path,
+            database=args.database,
+            table=args.table,
+            fmt=args.format,
+            skip_bad_rows=args.skip_bad_rows,
+            curated=args.curated,
+            partition_by=args.partition_by,
+            replace=args.replace,
+            progress=_progress_printer(),
+        )
+        plan, result = streamed.plan, streamed.result
+    else:
+        plan, result = ingest.ingest_file(
+            backend,
+            path,
+            database=args.database,
+            table=args.table,
+            fmt=args.format,
+            encoding=args.encoding,
+            skip_bad_rows=args.skip_bad_rows,
+            curated=args.curated,
+            partition_by=args.partition_by,
+            replace=args.replace,
+        )
+        if plan.bad_rows:
+            lines = ", ".join(str(row.line) for row in plan.bad_rows[:10])
+            print(f"note: skipped {len(plan.bad_rows):,} malformed row(s) (line {lines})", file=sys.stderr)
     for note in [*plan.notes, *result.notes]:
         print(f"note: {note}", file=sys.stderr)
-    if plan.bad_rows:
-        lines = ", ".join(str(row.line) for row in plan.bad_rows[:10])
-        print(f"note: skipped {len(plan.bad_rows):,} malformed row(s) (line {lines})", file=sys.stderr)
     for table in result.tables:
         print(f"{table.qualified_name}\t{table.location}\t{result.rows:,} rows")
     return 0
+
+
+def _progress_printer(every_s: float = 2.0) -> Callable[[float, str], None]:
+    """Progress lines on stderr, at most one every ``every_s`` seconds (and the last one)."""
+    last = [0.0]
+
+    def show(fraction: float, message: str) -> None:
+        now = time.monotonic()
+        if fraction >= 1.0 or now - last[0] >= every_s:
+            last[0] = now
+            print(f"{int(fraction * 100):3d}%  {message}", file=sys.stderr, flush=True)
+
+    return show
 
 
 def cmd_register(args: argparse.Namespace) -> int:

@@ -72,5 +72,9 @@ class IngestError(LakeLensError):
     """A file could not be ingested; nothing was written."""
 
 
+class IngestCancelled(IngestError):
+    """The analyst cancelled an ingest or a curate; everything it wrote was removed."""
+
+
 class AutoMLError(LakeLensError):
     """An AutoML job cannot start or run with what it was given (label, table, budget, job name)."""

@@ -45,7 +45,7 @@ from lib.catalog import (
     parquet_table,
     validate_identifier,
 )
-from lib.errors import CatalogError, IngestError, LakeLensError, NotFound, PathError
+from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound, PathError
 from lib.lake import (
     RangedFile,
     check_inside_lake,
@@ -91,6 +91,7 @@ MAX_ROW_BYTES = 32 * 10**6  # Athena: "a single row or its columns cannot exceed
 MAX_DECOMPRESSED_BYTES = 2 * 10**9  # a gzip upload's text, when no upload limit is given
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
+_SCRATCH_MARK = ".lakelens-tmp-ingest-"  # a streaming ingest's scratch folder (its files are moved, not copied)
 _COLUMN_NAME = re.compile(r"^[a-z0-9_]{1,255}$")
 _OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 
@@ -923,7 +924,7 @@ def commit(
         )
     typed = typed_table(plan)
     raw_key = join_key(plan.raw_prefix, plan.raw_filename)
-    files: list[tuple[str, bytes, dict[str, str]]] = [
+    files: list[tuple[str, Source, dict[str, str]]] = [
         (raw_key, plan.raw_bytes, {"lakelens-source-file": plan.filename})
     ]
     if plan.encoding != "utf-8":
@@ -952,6 +953,29 @@ def commit(
     else:
         targets.append((_raw_table_def(backend, plan, plan.table), None))
 
+    prefixes = [plan.raw_prefix] + ([plan.curated_prefix] if curated else [])
+    return apply(backend, plan, files, targets, prefixes, replace=replace, curated=curated, rows=plan.rows, notes=notes)
+
+
+Source = bytes | Path  # an object's content: bytes in memory, or a local file streamed (and, if moved, renamed)
+
+
+def apply(
+    backend: Backend,
+    plan: IngestPlan,
+    files: Sequence[tuple[str, Source, dict[str, str]]],
+    targets: Sequence[tuple[TableDef, list[Partition] | None]],
+    prefixes: Sequence[str],
+    *,
+    replace: bool,
+    curated: bool,
+    rows: int,
+    notes: list[str],
+    progress: Callable[[str, int], None] | None = None,
+) -> IngestResult:
+    """Write ``files`` and register ``targets``, all or nothing: the refusals first, then the writes, and on any
+    failure (or an interrupt) every write undone. A :class:`~pathlib.Path` source is streamed (files under a
+    LakeLens scratch folder are moved); ``progress`` hears (key, bytes done) as they go."""
     # Everything that can be refused is refused before the first write.
     previous = {t.name: _existing(backend, plan.database, t.name) for t, _ in targets}
     clashing = [name for name, old in previous.items() if old is not None]
@@ -961,7 +985,6 @@ def commit(
             f"Table {names} already exists; pass --replace (on the page: tick 'Replace the existing table') "
             "to overwrite it."
         )
-    prefixes = [plan.raw_prefix] + ([plan.curated_prefix] if curated else [])
     old_objects: list[ObjectInfo] = []
     for prefix in prefixes:
         found, capped = iter_keys(backend, prefix, MAX_OLD_OBJECTS)
@@ -985,10 +1008,17 @@ def commit(
     undo = _Undo()
     step = "writing the raw file"
     try:
-        for key, data, metadata in files:
+        for key, source, metadata in files:
             if key in {o.key for o in old_objects}:
                 undo.backups[key] = backend.read(key)
-            backend.write(key, data, content_type=_content_type(key), metadata=metadata or None)
+            if isinstance(source, Path):
+                tell = (lambda done, key=key: progress(key, done)) if progress else None
+                scratch = any(part.startswith(_SCRATCH_MARK) for part in source.parts)
+                backend.write_file(
+                    key, source, content_type=_content_type(key), metadata=metadata or None, progress=tell, move=scratch
+                )
+            else:
+                backend.write(key, source, content_type=_content_type(key), metadata=metadata or None)
             undo.written.append(key)
             step = "writing the curated Parquet copy"
         step = "registering the table"
@@ -1011,8 +1041,10 @@ def commit(
         for obj in old_objects:
             if obj.key not in new_keys:
                 backend.delete(obj.key)
-    except Exception as exc:
+    except BaseException as exc:
         problems = _rollback(backend, undo)
+        if not isinstance(exc, Exception) or isinstance(exc, IngestCancelled):  # undone, then passed on
+            raise
         reason = str(exc) if isinstance(exc, LakeLensError) else f"{type(exc).__name__}: {_first_line(exc)}"
         message = (
             f"Ingest of {plan.filename} failed while {step} ({reason.rstrip('.')}); everything it wrote was removed."
@@ -1023,7 +1055,7 @@ def commit(
                 f"({'; '.join(problems)}); check {', '.join(prefixes)} by hand."
             )
         raise IngestError(message) from exc
-    return IngestResult(registered, [key for key, _, _ in files], plan.rows, notes)
+    return IngestResult(registered, [key for key, _, _ in files], rows, notes)
 
 
 def _raw_name(table: str) -> str:

@@ -192,7 +192,14 @@ SPECS: tuple[SettingSpec, ...] = (
         "LAKELENS_MAX_UPLOAD_BYTES",
         200 * 10**6,
         _size,
-        "Largest file the Lake page accepts for ingest.",
+        "Largest file the Lake page accepts for ingest (the browser upload only: the command line ingests any size).",
+    ),
+    SettingSpec(
+        "ingest_memory_bytes",
+        "LAKELENS_INGEST_MEMORY_BYTES",
+        10**9,
+        _size,
+        "Working memory of a streaming ingest or curate (DuckDB spills to disk beyond it), whatever the file's size.",
     ),
     SettingSpec(
         "max_download_bytes",
@@ -259,6 +266,7 @@ class Settings:
     allow_writes: bool = False
     demo_rows: int = 100_000
     max_upload_bytes: int = 200 * 10**6
+    ingest_memory_bytes: int = 10**9
     max_download_bytes: int = 100 * 10**6
     meta_prefix: str = "_lakelens/"
     cache_ttl_s: int = 600

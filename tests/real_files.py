@@ -240,3 +240,25 @@ def write_datafiniti_csv(path: Path, rows: int = 1_500, seed: int = 13) -> Path:
         writer.writerow(header)
         writer.writerows(records)
     return path
+
+
+def write_amazon_tsv_large(path: Path, rows: int, bad_line_after: int | None = None) -> Path:
+    """A big Amazon-layout TSV (the demo generator's reviews, the dataset's 15-column shape less its vote columns),
+    written in chunks; with ``bad_line_after``, one malformed row (a field too many) follows that many rows."""
+    import pyarrow.csv as pacsv
+
+    from lib import demo
+
+    options = pacsv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
+    with path.open("wb") as handle:
+        handle.write(("\t".join(c.name for c in demo.RAW_COLUMNS) + "\n").encode())
+        done = 0
+        while done < rows:
+            size = min(250_000, rows - done)
+            if bad_line_after is not None and done <= bad_line_after < done + size:
+                size = bad_line_after - done or size
+            pacsv.write_csv(demo._raw_table(demo.generate(size, first_review=done)), handle, write_options=options)
+            done += size
+            if bad_line_after is not None and done == bad_line_after:
+                handle.write(b"R_BAD\tB0\ta title\tBooks\t5\theadline\tbody\t2015-01-01\t1\t2\tY\tONE TOO MANY\n")
+    return path

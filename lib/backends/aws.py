@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -451,6 +451,43 @@ class AwsBackend(Backend):
         with self._aws_errors(f"write {self.to_s3_location(normal)}"):
             self._client("s3").put_object(
                 Bucket=self.bucket, Key=self.base + normal, Body=data, ContentType=kind, Metadata=metadata or {}
+            )
+        return self.stat(normal)
+
+    def write_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+        move: bool = False,
+    ) -> ObjectInfo:
+        """A multipart upload (boto3's transfer manager): the file is read in parts, never whole; S3 shows the
+        object only once every part is in, so readers see the old object or the new one."""
+        normal = clean_key(key)
+        if not normal or normal.endswith("/"):
+            raise PathError("An object needs a key that names a file, not a folder.")
+        kind = content_type or mimetypes.guess_type(normal)[0] or "application/octet-stream"
+        done = [0]
+
+        def callback(sent: int) -> None:
+            done[0] += sent
+            if progress:
+                progress(done[0])
+
+        from boto3.s3.transfer import TransferConfig
+
+        config = TransferConfig(multipart_threshold=64 * 2**20, multipart_chunksize=64 * 2**20, max_concurrency=4)
+        with self._aws_errors(f"write {self.to_s3_location(normal)}"):
+            self._client("s3").upload_file(
+                str(path),
+                self.bucket,
+                self.base + normal,
+                ExtraArgs={"ContentType": kind, "Metadata": metadata or {}},
+                Callback=callback,
+                Config=config,
             )
         return self.stat(normal)
 

@@ -7,6 +7,7 @@ dataclasses so they can be cached by Streamlit and compared in tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +137,24 @@ class Backend(ABC):
         self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
     ) -> ObjectInfo:
         """Write an object whole: readers see the old object or the new one, never a part."""
+
+    def write_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+        move: bool = False,
+    ) -> ObjectInfo:
+        """Write a local file as an object without holding it in memory (the backends stream it; this default
+        reads it whole). ``progress`` is told the bytes done so far and may raise to stop; ``move`` lets a
+        backend rename the file into place instead of copying it when it can."""
+        data = path.read_bytes()
+        if progress:
+            progress(len(data))
+        return self.write(key, data, content_type=content_type, metadata=metadata)
 
     @abstractmethod
     def delete(self, key: str) -> None: ...

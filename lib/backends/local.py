@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -72,6 +73,38 @@ def atomic_write(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+COPY_CHUNK = 8 * 2**20
+
+
+def atomic_copy(source: Path, path: Path, progress: Callable[[int], None] | None = None, move: bool = False) -> None:
+    """:func:`atomic_write` for a file: copied in chunks (or renamed, if ``move`` and on the same disk), flushed,
+    then renamed over ``path``; a failure (or ``progress`` raising) leaves ``path`` as it was."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if move:
+        try:
+            os.replace(source, path)
+            if progress:
+                progress(path.stat().st_size)
+            return
+        except OSError:
+            pass  # another disk: copy
+    fd, tmp_name = tempfile.mkstemp(prefix=_TMP_MARK, dir=path.parent)
+    try:
+        done = 0
+        with os.fdopen(fd, "wb") as handle, source.open("rb") as reader:
+            while chunk := reader.read(COPY_CHUNK):
+                handle.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
@@ -222,6 +255,25 @@ class LocalBackend(Backend):
             raise PathError("An object needs a key that names a file, not a folder.")
         path = self.path_for(normal)
         atomic_write(path, data)
+        self._forget_listings()
+        if metadata:
+            atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())
+        return self.stat(normal)
+
+    def write_file(
+        self,
+        key: str,
+        path: Path,
+        *,
+        content_type: str | None = None,
+        metadata: dict[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+        move: bool = False,
+    ) -> ObjectInfo:
+        normal = clean_key(key)
+        if not normal or normal.endswith("/"):
+            raise PathError("An object needs a key that names a file, not a folder.")
+        atomic_copy(path, self.path_for(normal), progress, move)
         self._forget_listings()
         if metadata:
             atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())

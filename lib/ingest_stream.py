@@ -1,0 +1,494 @@
+"""Ingest at the dataset's scale: a multi-GB CSV/TSV streamed into (partitioned) Parquet with bounded memory.
+
+The Amazon Customer Reviews files are hundreds of megabytes to several gigabytes each. Reading one whole into
+Arrow (what :func:`lib.ingest.plan_ingest` does for a browser upload) costs about ten times the file in memory,
+so a file from disk takes this path instead:
+
+1. **Plan from a sample**: the first :data:`SAMPLE_BYTES` go through the same planner as an upload, so names
+   (awswrangler's), types, missing values and malformed rows are decided, and reported, the same way.
+2. **Check the disk**: the lake's disk must hold the raw copy and the Parquet (estimated), or one sentence says so.
+3. **Convert in one streaming pass**: DuckDB's CSV reader, given the plan's columns and types, writes Parquet (Hive
+   folders with ``PARTITION_BY``) into a scratch folder with a memory limit, so a few row groups are in memory at a
+   time whatever the file's size. The connection can read the file and write the scratch folder, nothing else.
+4. **Apply**: the raw file is copied into the raw zone in chunks (an S3 multipart upload on aws), the Parquet files
+   are moved into the curated zone, and the tables are registered, through :func:`lib.ingest.apply`: all or
+   nothing, so a malformed row at line 9,000,000, a full disk, Ctrl+C or Cancel leaves nothing behind.
+
+Progress (bytes and rows done, rate, time left) goes to a callback, and a :class:`threading.Event` cancels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from lib import ingest
+from lib.backends.base import Backend
+from lib.catalog import Column, Partition, TableDef, glue_type_to_duckdb, parquet_table
+from lib.errors import IngestCancelled, IngestError
+from lib.lake import location_for, split_compression
+from lib.paths import human_bytes, join_key
+from lib.sql import quote_identifier
+
+SAMPLE_BYTES = 8 * 2**20  # the plan's sample: names, types, missing values and bad rows found so far
+STREAM_FROM_BYTES = 64 * 2**20  # a file from disk this size or larger is streamed (smaller: planned whole)
+PARQUET_SHARE = 0.6  # Parquet (snappy) of review text is well under this share of the TSV; the disk check's estimate
+GZIP_RATIO = 4.0  # a gzip TSV of reviews is about a quarter of its text
+ROW_GROUP_ROWS = 128_000
+PARTITION_FLUSH_ROWS = 100_000
+ROW_GROUP_BYTES = "16MB"
+STREAMABLE = ("csv", "tsv")
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    plan: ingest.IngestPlan
+    result: ingest.IngestResult
+    rows: int
+    seconds: float
+    bad_rows: int
+
+
+def should_stream(path: Path, fmt: ingest.IngestFormat = "auto", encoding: str = "utf-8") -> bool:
+    """Is this file from disk streamed? CSV/TSV (gzip too) in UTF-8, from :data:`STREAM_FROM_BYTES` up."""
+    base, _ = split_compression(path.name.lower())
+    by_name = "tsv" if base.endswith((".tsv", ".tab")) else "csv" if base.endswith((".csv", ".txt")) else None
+    if (fmt if fmt != "auto" else by_name) not in STREAMABLE:
+        return False
+    try:
+        return encoding == "utf-8" and path.stat().st_size >= STREAM_FROM_BYTES
+    except OSError:
+        return False
+
+
+def read_sample(path: Path, limit: int = SAMPLE_BYTES) -> tuple[bytes, bool]:
+    """The file's first ``limit`` bytes (decompressed for gzip), cut after the last line break; and whether that
+    is the whole file."""
+    try:
+        with path.open("rb") as raw:
+            magic = raw.read(2)
+        opener = gzip.open if magic == b"\x1f\x8b" else open
+        with opener(path, "rb") as handle:  # type: ignore[operator]
+            data: bytes = handle.read(limit + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise IngestError(f"Cannot read {path.name}: {getattr(exc, 'strerror', None) or exc}.") from None
+    if len(data) <= limit:
+        return data, True
+    data = data[:limit]
+    cut = data.rfind(b"\n")
+    if cut <= 0:
+        raise IngestError(
+            f"The first {human_bytes(limit)} of {path.name} hold no line break: it is not a line-oriented CSV/TSV."
+        )
+    return data[: cut + 1], False
+
+
+def check_disk(backend: Backend, path: Path, scratch: Path) -> None:
+    """One sentence if the disk cannot hold the raw copy plus the Parquet (estimated from the file's size)."""
+    size = path.stat().st_size
+    text = size * (GZIP_RATIO if path.name.lower().endswith(".gz") else 1.0)
+    parquet = int(text * PARQUET_SHARE)
+    needed = parquet + (size if backend.kind == "local" else 0)  # on aws the raw copy goes to S3, not this disk
+    free = shutil.disk_usage(scratch).free
+    if free < needed * 1.1:
+        where = f"the lake's disk ({getattr(backend, 'root', scratch)})" if backend.kind == "local" else str(scratch)
+        raise IngestError(
+            f"Ingesting {path.name} needs about {human_bytes(needed)} on {where} (the raw copy and about "
+            f"{human_bytes(parquet)} of Parquet), but only {human_bytes(free)} is free; free some space or ingest "
+            "into a lake on a bigger disk."
+        )
+
+
+def _scratch_parent(backend: Backend) -> Path:
+    if backend.kind == "local":
+        root: Path = backend.root  # type: ignore[attr-defined]
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+    return Path(tempfile.gettempdir())
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_by: str | None, skip_bad: bool) -> str:
+    """The one statement that streams the file into Parquet (DuckDB's dialect; every name quoted, every path a
+    literal). Empty fields and ``\\N`` are NULL for every type, as in the planned (sampled) copy."""
+    columns = (
+        "{" + ", ".join(f"{_literal(c.name)}: {_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns) + "}"
+    )
+    quote = "'\"'" if plan.quoted else "''"
+    options = [
+        f"delim = {_literal(plan.delimiter or ',')}",
+        "header = true",
+        f"columns = {columns}",
+        f"quote = {quote}",
+        f"escape = {quote}",
+        "auto_detect = false",
+        "nullstr = ['', '\\N']",
+        f"max_line_size = {ingest.MAX_ROW_BYTES}",
+        # the reader's buffer defaults to 16 lines of the longest allowed (half a gigabyte at Athena's 32 MB)
+        f"buffer_size = {2 * ingest.MAX_ROW_BYTES}",
+        "skip = 0",
+    ]
+    if skip_bad:
+        options += ["ignore_errors = true", "store_rejects = true"]
+    names = ", ".join(quote_identifier(c.name) for c in plan.columns)
+    reader = f"read_csv({_literal(str(source))}, {', '.join(options)})"
+    # every open partition file buffers its row group: cap the group's bytes so many partitions fit in memory
+    copy = [
+        f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_ROWS}",
+        f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}'",
+    ]
+    if partition_by:
+        copy += [f"PARTITION_BY ({quote_identifier(partition_by)})", "FILENAME_PATTERN 'part-{i}'"]
+    return f"COPY (SELECT {names} FROM {reader}) TO {_literal(str(out))} ({', '.join(copy)})"
+
+
+def _partition_column(plan: ingest.IngestPlan, partition_by: str | None) -> str | None:
+    if not partition_by:
+        return None
+    names = [c.name for c in plan.columns]
+    wanted = partition_by.strip().lower()
+    if wanted in names:
+        return wanted
+    matches = [c.name for c in plan.columns if c.source == partition_by]
+    if not matches:
+        raise IngestError(f"There is no column {partition_by!r} to partition by; choose one of {', '.join(names)}.")
+    if len(names) == 1:
+        raise IngestError("A table with one column cannot be partitioned by it: no columns would be left in the files.")
+    return matches[0]
+
+
+_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_CAST = re.compile(r"Could not convert string \"(.*?)\" to '(\w+)'", re.S)
+_COLUMN = re.compile(r"Column at position: (\d+) Set type: (\w+)")
+
+
+def _conversion_error(exc: Exception, plan: ingest.IngestPlan) -> IngestError:
+    """DuckDB's reader error as one sentence with the line, the field and what to do."""
+    text = str(exc)
+    line = _LINE.search(text)
+    where = f" at line {int(line.group(1)):,}" if line else ""
+    if "Expected Number of Columns" in text:
+        found = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
+        detail = f" has {found.group(2)} fields, not the header's {found.group(1)}" if found else " is malformed"
+        return IngestError(
+            f"A row of {plan.filename}{where}{detail}. Fix it, or skip malformed rows with --skip-bad-rows; nothing "
+            "was written."
+        )
+    cast = _CAST.search(text)
+    column = _COLUMN.search(text)
+    if cast:
+        name = plan.columns[int(column.group(1))].name if column else "a column"
+        return IngestError(
+            f"The value {cast.group(1)[:60]!r} of {name} in {plan.filename}{where} is not {cast.group(2).lower()}, the "
+            f"type the first {human_bytes(SAMPLE_BYTES)} suggested; ingest it as string (edit the schema) or fix the "
+            "value. Nothing was written."
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return IngestError(f"{plan.filename} could not be converted to Parquet{where} ({first}); nothing was written.")
+
+
+def _rate(done: float, started: float) -> float:
+    return done / max(time.perf_counter() - started, 1e-6)
+
+
+def _eta(done: float, total: float, started: float) -> str:
+    rate = _rate(done, started)
+    if done <= 0 or rate <= 0 or total <= done:
+        return "–"
+    seconds = (total - done) / rate
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def ingest_large(
+    backend: Backend,
+    path: Path,
+    *,
+    database: str,
+    table: str,
+    fmt: ingest.IngestFormat = "auto",
+    skip_bad_rows: bool = False,
+    curated: bool = True,
+    partition_by: str | None = None,
+    replace: bool = False,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> StreamResult:
+    """Stream a CSV/TSV file from disk into the lake: the raw file, a curated Parquet copy, the tables."""
+    report = progress or (lambda fraction, message: None)
+    stop = cancel or threading.Event()
+    started = time.perf_counter()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IngestError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    sample, whole = read_sample(path)
+    report(0.0, f"Planning from the first {human_bytes(len(sample))} of {path.name}")
+    plan = ingest.plan_ingest(
+        sample, path.name, database=database, table=table, fmt=fmt, skip_bad_rows=skip_bad_rows, max_bytes=None
+    )
+    # the sample's missing counts would mislead: the whole file's are counted after the conversion
+    plan = dataclasses.replace(plan, notes=[n for n in plan.notes if not n.startswith("Missing values (empty fields")])
+    if plan.format not in STREAMABLE:
+        raise IngestError(f"{path.name} is {plan.format}; only CSV and TSV files are streamed. Ingest it as a file.")
+    curated = curated or bool(partition_by) or not plan.raw_registrable
+    key_column = _partition_column(plan, partition_by)
+    parent = _scratch_parent(backend)
+    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=parent))
+    try:
+        check_disk(backend, path, scratch)
+        out = scratch / "parquet"
+        memory = backend.settings.ingest_memory_bytes
+        rows, bad = _convert(plan, path, out, key_column, skip_bad_rows, size, started, report, stop, memory)
+        if rows == 0:
+            raise IngestError(f"{path.name} has column names but no rows; there is nothing to ingest.")
+        files, targets, notes = _layout(backend, plan, path, out, key_column, rows, curated, bad, whole)
+        prefixes = [plan.raw_prefix] + ([plan.curated_prefix] if curated else [])
+        copied = [0]
+
+        def tell(key: str, done: int) -> None:
+            if stop.is_set():
+                raise IngestCancelled(f"Ingest of {path.name} cancelled; everything it wrote was removed.")
+            if key.startswith(plan.raw_prefix):
+                copied[0] = done
+                report(
+                    0.9 + 0.09 * done / max(size, 1),
+                    f"Copying the raw file: {human_bytes(done)} of {human_bytes(size)} · "
+                    f"{human_bytes(_rate(done, copy_started))}/s",
+                )
+
+        copy_started = time.perf_counter()
+        result = ingest.apply(
+            backend,
+            plan,
+            files,
+            targets,
+            prefixes,
+            replace=replace,
+            curated=curated,
+            rows=rows,
+            notes=notes,
+            progress=tell,
+        )
+    except IngestCancelled:
+        raise
+    except (KeyboardInterrupt, duckdb.InterruptException):
+        raise IngestCancelled(f"Ingest of {path.name} cancelled; nothing was written.") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    report(1.0, f"{rows:,} rows in {seconds:.1f} s ({human_bytes(_rate(size, started))}/s)")
+    return StreamResult(plan, result, rows, seconds, bad)
+
+
+def _convert(
+    plan: ingest.IngestPlan,
+    path: Path,
+    out: Path,
+    key_column: str | None,
+    skip_bad: bool,
+    size: int,
+    started: float,
+    report: ProgressFn,
+    stop: threading.Event,
+    memory: int,
+) -> tuple[int, int]:
+    """(rows written, malformed rows skipped): one COPY on a connection that can read the file and write ``out``."""
+    out.mkdir(parents=True)
+    spill = out.parent / "spill"
+    spill.mkdir()
+    con = duckdb.connect(
+        config={
+            "threads": min(2, os.cpu_count() or 1),
+            "memory_limit": f"{max(memory, 64 * 2**20) // 2**20}MB",
+            "preserve_insertion_order": False,
+            # a partitioned write buffers rows per thread before it flushes them to the partitions' files; the
+            # default (524,288 rows of review text) asks for blocks of half a gigabyte
+            "partitioned_write_flush_threshold": PARTITION_FLUSH_ROWS,
+            "temp_directory": str(spill),
+            "autoload_known_extensions": False,
+            "autoinstall_known_extensions": False,
+        }
+    )
+    try:
+        con.execute("SET enable_progress_bar = true")  # query_progress() needs it; nothing is printed
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET allowed_paths = $paths", {"paths": [str(path.resolve())]})
+        con.execute("SET allowed_directories = $dirs", {"dirs": [str(out.parent.resolve()) + os.sep]})
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        target = (
+            out.resolve() if key_column else out.resolve() / "part-0.parquet"
+        )  # a folder of Hive folders, or one file
+        sql = conversion_sql(plan, path.resolve(), target, key_column, skip_bad)
+        done = threading.Event()
+        rows_estimate = max(plan.rows, 1) * size / max(plan.size, 1)
+
+        def watch() -> None:
+            while not done.wait(0.2):
+                if stop.is_set():
+                    con.interrupt()
+                    return
+                try:
+                    percent = con.query_progress()
+                except duckdb.Error:
+                    continue
+                if percent is None or percent < 0:
+                    continue
+                fraction = min(percent / 100, 1.0)
+                done_bytes = fraction * size
+                report(
+                    0.9 * fraction,
+                    f"Converting to Parquet: {percent:.0f}% · {human_bytes(done_bytes)} of {human_bytes(size)} · "
+                    f"about {fraction * rows_estimate:,.0f} rows · {human_bytes(_rate(done_bytes, started))}/s · "
+                    f"{_eta(done_bytes, size, started)} left",
+                )
+
+        watcher = threading.Thread(target=watch, name="lakelens-ingest-progress", daemon=True)
+        watcher.start()
+        try:
+            written = con.execute(sql).fetchone()
+        except duckdb.InterruptException:
+            raise IngestCancelled(f"Ingest of {plan.filename} cancelled; nothing was written.") from None
+        except duckdb.Error as exc:
+            if stop.is_set():
+                raise IngestCancelled(f"Ingest of {plan.filename} cancelled; nothing was written.") from None
+            raise _conversion_error(exc, plan) from None
+        finally:
+            done.set()
+            watcher.join()
+        rows = int(written[0]) if written else 0
+        bad = 0
+        if skip_bad:
+            found = con.execute("SELECT count(*) FROM reject_errors").fetchone()
+            bad = int(found[0]) if found else 0
+        return rows, bad
+    finally:
+        con.close()
+
+
+def _layout(
+    backend: Backend,
+    plan: ingest.IngestPlan,
+    path: Path,
+    out: Path,
+    key_column: str | None,
+    rows: int,
+    curated: bool,
+    bad: int,
+    whole: bool,
+) -> tuple[list[tuple[str, ingest.Source, dict[str, str]]], list[tuple[TableDef, list[Partition] | None]], list[str]]:
+    """The objects to write and the tables to register, from the converted folder."""
+    notes: list[str] = []
+    files: list[tuple[str, ingest.Source, dict[str, str]]] = [
+        (join_key(plan.raw_prefix, plan.raw_filename), path, {"lakelens-source-file": plan.filename})
+    ]
+    targets: list[tuple[TableDef, list[Partition] | None]] = []
+    missing = _missing_counts(out, plan)
+    gaps = [(name, n) for name, n in missing.items() if n]
+    if gaps:
+        shown = ", ".join(f"{name}: {n:,}" for name, n in gaps[:8])
+        notes.append(f"Missing values in all {rows:,} rows (NULL in the table): {shown}.")
+    if bad:
+        notes.append(f"Skipped {bad:,} malformed row(s) of the whole file.")
+    described = dict(lakelens_rows=str(rows))
+    if curated:
+        partitions: list[Partition] = []
+        keys: list[Column] = []
+        for file in sorted(out.rglob("*.parquet")):
+            relative = file.relative_to(out)
+            values: tuple[str, ...] = ()
+            folder = ""
+            if key_column:
+                name, _, encoded = relative.parts[0].partition("=")
+                value = urllib.parse.unquote(encoded)
+                values = (value,)
+                folder = f"{name}={ingest._hive_escape(value)}/"
+            key = f"{plan.curated_prefix}{folder}{relative.name}"
+            files.append((key, file, {}))
+            if values and not any(p.values == values for p in partitions):
+                partitions.append(Partition(values, location_for(backend, f"{plan.curated_prefix}{folder}")))
+        if key_column:
+            if len(partitions) > ingest.MAX_PARTITIONS:
+                raise IngestError(
+                    f"Partitioning by {key_column} would create {len(partitions):,} folders (at most "
+                    f"{ingest.MAX_PARTITIONS:,}); pick a column with fewer distinct values, such as a category."
+                )
+            key_type = next(c.type for c in plan.columns if c.name == key_column)
+            keys = [Column(key_column, key_type, "partition key")]
+        columns = [Column(c.name, c.type, ingest._comment(c)) for c in plan.columns if c.name != key_column]
+        table = parquet_table(
+            plan.database,
+            plan.table,
+            columns,
+            location_for(backend, plan.curated_prefix),
+            partition_keys=keys,
+            description=f"Curated zone: {plan.filename} as Parquet ({rows:,} rows)"
+            + (f", partitioned by {key_column}" if key_column else ""),
+            parameters={"lakelens.source_file": plan.filename, "lakelens.rows": described["lakelens_rows"]},
+        )
+        targets.append((table, partitions if keys else None))
+        if plan.raw_registrable and not bad:
+            raw = ingest._raw_table_def(backend, plan, ingest._raw_name(plan.table))
+            targets.append((_with_rows(raw, rows), None))
+        elif not plan.raw_registrable:
+            notes.append(f"The raw file is kept but not registered ({plan.raw_problem}).")
+    else:
+        targets.append((_with_rows(ingest._raw_table_def(backend, plan, plan.table), rows), None))
+    if not whole:
+        notes.append(
+            f"Names and types were planned from the first {human_bytes(SAMPLE_BYTES)}; all {rows:,} rows were then "
+            "converted in one streaming pass."
+        )
+    return files, targets, notes
+
+
+def _with_rows(table: TableDef, rows: int) -> TableDef:
+    """The raw table's description and parameters with the whole file's rows, not the sample's."""
+    description = re.sub(r"\([\d,]+ rows\)", f"({rows:,} rows)", table.description)
+    return dataclasses.replace(
+        table, description=description, parameters={**table.parameters, "lakelens.rows": str(rows)}
+    )
+
+
+def _missing_counts(out: Path, plan: ingest.IngestPlan) -> dict[str, int]:
+    """NULLs per column over the whole file, from the Parquet footers' statistics (no data is read)."""
+    totals = {c.name: 0 for c in plan.columns}
+    for file in out.rglob("*.parquet"):
+        meta = pq.read_metadata(file)
+        names = meta.schema.names
+        for group in range(meta.num_row_groups):
+            row_group = meta.row_group(group)
+            for index, name in enumerate(names):
+                stats = row_group.column(index).statistics
+                if name in totals and stats is not None and stats.has_null_count:
+                    totals[name] += int(stats.null_count)
+        if len(names) < len(totals):  # the partition column lives in the folder name
+            for name in set(totals) - set(names):
+                if "__HIVE_DEFAULT_PARTITION__" in str(file):
+                    totals[name] += meta.num_rows
+    return totals
+
+
+def eta_line(fraction: float, message: str) -> str:
+    """A progress line for a terminal."""
+    return f"{math.floor(fraction * 100):3d}%  {message}"
