@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
     bench.set_defaults(func=cmd_bench)
     _add_automl(sub)
+    from lib.reports.cli import add_parser as add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
