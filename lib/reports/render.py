@@ -57,6 +57,8 @@ def resolve(name: str | None, columns: list[str]) -> str | None:
 
 
 def _format(value: Any) -> str:
+    if hasattr(value, "item"):  # numpy scalars from a DataFrame
+        value = value.item()
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
     if isinstance(value, bool):

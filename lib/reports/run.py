@@ -113,10 +113,11 @@ class RefreshEstimate:
         if not self.queries:
             return "Nothing to run: no block has SQL that may run."
         bound = "about" if self.complete else "at least"
+        amount = f"${self.cost_usd:,.2f}" if self.cost_usd >= 0.01 else f"${self.cost_usd:.5f}".rstrip("0").rstrip(".")
+        queries = "1 query that scans" if self.queries == 1 else f"{self.queries} queries that scan"
         return (
-            f"Refreshing runs {self.queries} quer{'y' if self.queries == 1 else 'ies'} that scan {bound} "
-            f"{human_bytes(self.bytes)}: about ${self.cost_usd:,.4f} on Athena ($5 per TB, 10 MB billed at least "
-            "per query)."
+            f"Refreshing runs {queries} {bound} {human_bytes(self.bytes)}: {bound} {amount} on Athena "
+            "($5 per TB, at least 10 MB billed per query)."
         )
 
 
