@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from components.feedback import friendly_errors
 from lib import data
@@ -117,23 +116,23 @@ def header(stored: StoredReport) -> None:
 
 def toolbar(stored: StoredReport) -> None:
     """Refresh, Edit, Slides, Versions, Export and All reports, in one row."""
-    cells = st.columns([1, 1, 1, 1, 1.3, 1.2])
-    if cells[0].button("Refresh", key="reports.refresh", icon=":material/refresh:", type="primary"):
+    bar = st.container(horizontal=True, gap="small")
+    if bar.button("Refresh", key="reports.refresh", icon=":material/refresh:", type="primary"):
         if data.backend().kind == "aws":
             st.session_state["reports.confirm"] = stored.slug
         else:
             do_refresh(stored)
-    if cells[1].button("Edit", key="reports.edit", icon=":material/edit:"):
+    if bar.button("Edit", key="reports.edit", icon=":material/edit:"):
         _url(view="edit")
         st.rerun()
-    if cells[2].button("Slides", key="reports.slides", icon=":material/slideshow:"):
+    if bar.button("Slides", key="reports.slides", icon=":material/slideshow:"):
         _url(slide="1", view=None)
         st.rerun()
-    if cells[3].button("Versions", key="reports.versions", icon=":material/history:"):
+    if bar.button("Versions", key="reports.versions", icon=":material/history:"):
         _url(view="versions")
         st.rerun()
     settings = data.settings()
-    cells[4].download_button(
+    bar.download_button(
         "Export HTML",
         data=lambda: render.export_html(stored, data.info().lake, settings.database),
         file_name=f"{stored.slug}.html",
@@ -143,7 +142,7 @@ def toolbar(stored: StoredReport) -> None:
         on_click="ignore",
         help="One file that opens offline; the browser's Print gives one block per page",
     )
-    cells[5].page_link(PAGE, label="All reports", icon=":material/list:", query_params={})
+    bar.page_link(PAGE, label="All reports", icon=":material/list:", query_params={})
     if st.session_state.get("reports.confirm") == stored.slug:
         confirm_refresh(stored)
 
@@ -178,12 +177,15 @@ def do_refresh(stored: StoredReport) -> None:
     if outcome.failed:
         message += f" {len(outcome.failed)} failed: " + "; ".join(outcome.failed)
     st.session_state["reports.refreshed"] = message
+    st.session_state["reports.refresh_failed"] = bool(outcome.failed)
     st.rerun()
 
 
 def body(stored: StoredReport) -> None:
     notice = st.session_state.pop("reports.refreshed", None)
-    if notice:
+    if notice and st.session_state.pop("reports.refresh_failed", False):
+        st.warning(notice, icon=":material/warning:")
+    elif notice:
         st.success(notice, icon=":material/refresh:")
     database = data.settings().database
     for index, block in enumerate(stored.report.blocks):
@@ -205,16 +207,17 @@ def block_view(stored: StoredReport, index: int, block: Block, snapshot: Snapsho
             if snapshot.error:
                 st.warning(f"The last refresh failed; this is the result from before. {snapshot.error}")
             st.caption(f":material/schedule: {render.stats_line(snapshot)}")
-        if block.sql:
+        if not block.has_sql:
+            st.caption(":material/push_pin: Pinned without SQL: a refresh keeps it as it was pinned.")
+        else:
             with st.expander("SQL behind this", icon=":material/code:"):
                 st.code(block.sql, language="sql")
-                if block.has_sql:
-                    st.page_link(
-                        SQL_PAGE,
-                        label="Open in the SQL page",
-                        icon=":material/terminal:",
-                        query_params={"sql": block.sql, "report": stored.slug, "block": str(index + 1)},
-                    )
+                st.page_link(
+                    SQL_PAGE,
+                    label="Open in the SQL page",
+                    icon=":material/terminal:",
+                    query_params={"sql": block.sql, "report": stored.slug, "block": str(index + 1)},
+                )
 
 
 def show(shown: render.View, *, key: str, slide: bool = False) -> None:
@@ -225,7 +228,7 @@ def show(shown: render.View, *, key: str, slide: bool = False) -> None:
     elif shown.kind == "chart" and shown.figure is not None:
         st.plotly_chart(shown.figure, key=key, theme="streamlit", config={"displaylogo": False}, width="stretch")
     elif shown.kind == "metric":
-        st.metric(shown.label, shown.value, border=not slide)
+        st.metric(shown.label, shown.value)
     elif shown.frame is not None:
         if shown.message:
             st.caption(shown.message)
@@ -306,10 +309,11 @@ _SLIDE_CSS = """
 .st-key-slide_intro p, .st-key-slide_intro li { font-size: 1.35rem; }
 [data-testid="stMetricValue"] { font-size: 6rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.6rem !important; }
+.st-key-slide_keys { display: none !important; }
 </style>
 """
 
-_KEYS = """
+_KEYS = """<!DOCTYPE html><html><body>
 <script>
 const doc = window.parent.document;
 if (!doc.lakelensSlideKeys) {
@@ -323,7 +327,7 @@ if (!doc.lakelensSlideKeys) {
     if (button && !button.disabled) { event.preventDefault(); button.click(); }
   });
 }
-</script>
+</script></body></html>
 """
 
 
@@ -343,7 +347,8 @@ def _go(number: int | None) -> None:
 def slides(stored: StoredReport) -> None:
     """One block per slide: its title as the headline, the text above it, the chart filling the screen."""
     st.html(_SLIDE_CSS)
-    components.html(_KEYS, height=0)
+    with st.container(key="slide_keys"):  # the arrow keys: a constant script, in a hidden same-origin frame
+        st.iframe(_KEYS, height=1)
     blocks = stored.report.blocks
     if not blocks:
         st.info("This report has no blocks to present.")
@@ -353,36 +358,40 @@ def slides(stored: StoredReport) -> None:
     if str(st.query_params.get("slide")) != str(number):
         st.query_params["slide"] = str(number)
     block = blocks[number - 1]
+    snapshot = stored.snapshot(number - 1)
+    shown = render.view(block, snapshot, data.settings().database, slide=True)
+    navigation(stored, number, len(blocks), snapshot if shown.kind != "error" else None)
     with st.container(key="slide_headline"):
         st.title(block.heading, anchor=False)
     if block.intro.strip():
         with st.container(key="slide_intro"):
             st.html(to_html(block.intro))
-    snapshot = stored.snapshot(number - 1)
-    shown = render.view(block, snapshot, data.settings().database, slide=True)
     show(shown, key=f"slide.{stored.slug}.{number}", slide=True)
-    previous, counter, following, leave = st.columns([1, 3, 1, 1], vertical_alignment="center")
-    previous.button(
+
+
+def navigation(stored: StoredReport, number: int, total: int, snapshot: Snapshot | None) -> None:
+    """Previous, where we are, next and exit, in one row at the top (it stays on screen on a short display)."""
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button(
         "Previous",
         key="slide_prev",
         icon=":material/arrow_back:",
         disabled=number <= 1,
         on_click=_go,
         args=(number - 1,),
-        width="stretch",
     )
-    stamp = f" · data from {snapshot.when}" if snapshot is not None and shown.kind != "error" else ""
-    counter.caption(f"{stored.report.title} · slide {number} of {len(blocks)}{stamp} · ← → to move")
-    following.button(
+    row.button(
         "Next",
         key="slide_next",
         icon=":material/arrow_forward:",
-        disabled=number >= len(blocks),
+        disabled=number >= total,
         on_click=_go,
         args=(number + 1,),
-        width="stretch",
     )
-    leave.button("Exit slides", key="slide_exit", icon=":material/close_fullscreen:", on_click=_go, args=(None,))
+    stamp = f" · data from {snapshot.when}" if snapshot is not None else ""
+    row.caption(f"{stored.report.title} · slide {number} of {total}{stamp} · ← → to move")
+    row.space("stretch")
+    row.button("Exit slides", key="slide_exit", icon=":material/close_fullscreen:", on_click=_go, args=(None,))
 
 
 # -- the way back from the SQL page ------------------------------------------------------------------------------

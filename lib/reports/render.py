@@ -25,8 +25,13 @@ from lib.reports.markdown import to_html
 from lib.reports.run import guard
 from lib.reports.store import Snapshot, StoredReport
 
-SLIDE_HEIGHT = 640
+SLIDE_HEIGHT = 620  # a 1400 x 900 screen: headline, chart and the navigation row without scrolling
+SLIDE_HEIGHT_WITH_TEXT = 520  # the same with a heading and a paragraph above the chart
 SLIDE_FONT = 20
+
+
+def slide_height(block: Block) -> int:
+    return SLIDE_HEIGHT_WITH_TEXT if block.intro.strip() else SLIDE_HEIGHT
 
 
 @dataclass(frozen=True)
@@ -39,8 +44,20 @@ class View:
     message: str = ""
 
 
+_ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
 def frame_of(snapshot: Snapshot) -> pd.DataFrame:
-    return pd.DataFrame(snapshot.records or [], columns=snapshot.columns or None)
+    """The stored rows; ISO date and time text (how JSON keeps them) becomes times again, for time axes."""
+    frame = pd.DataFrame(snapshot.records or [], columns=snapshot.columns or None)
+    for name in frame.columns:
+        values = frame[name].dropna()
+        if len(values) and all(isinstance(v, str) and _ISO_TIME.match(v) for v in values.head(200)):
+            try:
+                frame[name] = pd.to_datetime(frame[name], utc=False, format="ISO8601")
+            except (ValueError, TypeError):
+                continue
+    return frame
 
 
 def _normal(name: str) -> str:
@@ -79,7 +96,7 @@ def view(block: Block, snapshot: Snapshot | None, database: str, *, slide: bool 
         return View("empty", message="Not run yet: refresh the report to run this block.")
     if snapshot.figure_json and snapshot.records is None:
         figure = pio.from_json(snapshot.figure_json)
-        return View("chart", figure=_sized(figure, slide))
+        return View("chart", figure=_sized(figure, slide, slide_height(block)))
     if snapshot.records is None:
         return View("error", message=snapshot.error or "This block has no stored result.")
     frame = frame_of(snapshot)
@@ -103,7 +120,7 @@ def _view(block: Block, frame: pd.DataFrame, slide: bool) -> View:
             raise LakeLensError(f"value={block.value} is not a column of the result ({', '.join(columns)}).")
         if column is None or frame.empty:
             return View("metric", value="–", label=block.heading)
-        return View("metric", value=_format(frame[column].iloc[0]), label=block.title or column.replace("_", " "))
+        return View("metric", value=_format(frame[column].iloc[0]), label=column.replace("_", " "))
     if frame.empty:
         return View("table", frame=frame, message="The query returned no rows.")
     suggested = suggest(frame)
@@ -125,22 +142,24 @@ def _view(block: Block, frame: pd.DataFrame, slide: bool) -> View:
             color_discrete_map=SENTIMENT_COLORS if set(frame[x].astype(str)) <= set(SENTIMENT_COLORS) else None,
             hole=0.35,
         )
-        return View("chart", figure=_sized(figure, slide))
+        return View("chart", figure=_sized(figure, slide, slide_height(block)))
     if kind not in ("bar", "line", "histogram", "scatter"):
         return View("table", frame=frame)
     keys = [x] + ([color] if color and color != x else [])
     agg = "count" if y is None else "none" if not frame.duplicated(subset=keys).any() else "sum"
     spec = ChartSpec(kind, x, None if kind == "histogram" else y, color, "count" if kind == "histogram" else agg)  # type: ignore[arg-type]
     figure = build_figure(frame, spec)
-    return View("chart", figure=_sized(figure, slide))
+    if kind == "bar" and color == x:
+        figure.update_layout(barmode="relative")  # one bar per x, coloured by it: full-width bars, not a group
+    return View("chart", figure=_sized(figure, slide, slide_height(block)))
 
 
-def _sized(figure: go.Figure, slide: bool) -> go.Figure:
+def _sized(figure: go.Figure, slide: bool, height: int = SLIDE_HEIGHT) -> go.Figure:
     """No title in the figure (the block's title is the heading); on a slide, tall and in a large font."""
     figure.update_layout(title_text="")
     figure.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10})
     if slide:
-        figure.update_layout(height=SLIDE_HEIGHT, font={"size": SLIDE_FONT}, legend={"font": {"size": SLIDE_FONT}})
+        figure.update_layout(height=height, font={"size": SLIDE_FONT}, legend={"font": {"size": SLIDE_FONT}})
         figure.update_xaxes(title_font={"size": SLIDE_FONT + 2}, tickfont={"size": SLIDE_FONT - 2}, automargin=True)
         figure.update_yaxes(title_font={"size": SLIDE_FONT + 2}, tickfont={"size": SLIDE_FONT - 2}, automargin=True)
     return figure
@@ -157,7 +176,7 @@ def stats_line(snapshot: Snapshot | None) -> str:
         parts.append(snapshot.engine)
     if snapshot.rows is not None:
         kept = f" (first {len(snapshot.records or []):,} kept)" if snapshot.truncated else ""
-        parts.append(f"{snapshot.rows:,} rows{kept}")
+        parts.append(f"{snapshot.rows:,} row{'' if snapshot.rows == 1 else 's'}{kept}")
     if snapshot.bytes_scanned is not None:
         parts.append(f"{'about ' if snapshot.bytes_estimated else ''}{human_bytes(snapshot.bytes_scanned)} scanned")
     return " · ".join(parts)
@@ -188,7 +207,7 @@ def export_html(stored: StoredReport, lake: str, database: str) -> str:
             items.append(table_item(block.heading, "", lake, shown.frame, **details))
         elif shown.kind == "metric":
             items.append(
-                ReportItem(kind="metric", title=shown.label, page="", lake=lake, metric=shown.value, **details)
+                ReportItem(kind="metric", title=block.heading, page="", lake=lake, metric=shown.value, **details)
             )
         else:
             details["error"] = shown.message
