@@ -80,6 +80,18 @@ def report_list() -> None:
 
 
 def new_report_form() -> None:
+    with st.expander("Import a Markdown file", icon=":material/upload_file:"):
+        upload = st.file_uploader("A report file (.md)", type=["md", "markdown"], key="reports.upload")
+        if upload is not None and st.button("Import", key="reports.import", icon=":material/upload:"):
+            with friendly_errors():
+                try:
+                    text = upload.getvalue().decode("utf-8")
+                except UnicodeDecodeError:
+                    raise ReportError(f"{upload.name} is not UTF-8 text.") from None
+                slug = store().create(text)
+                forget()
+                _url(report=slug, view=None, slide=None)
+                st.rerun()
     with st.expander("New report", icon=":material/add:"), st.form("reports.new", border=False):
         title = st.text_input("Title")
         author = st.text_input("Author", placeholder="optional")
@@ -142,7 +154,7 @@ def toolbar(stored: StoredReport) -> None:
         on_click="ignore",
         help="One file that opens offline; the browser's Print gives one block per page",
     )
-    bar.page_link(PAGE, label="All reports", icon=":material/list:", query_params={})
+    bar.button("All reports", key="reports.all", icon=":material/list:", type="tertiary", on_click=all_reports)
     if st.session_state.get("reports.confirm") == stored.slug:
         confirm_refresh(stored)
 
@@ -427,13 +439,19 @@ def sql_page_return() -> None:
                 st.switch_page(PAGE, query_params={"report": slug, "view": "edit"})
 
 
+def all_reports() -> None:
+    """Back to the list: the report's parameters leave the URL (a callback, so it happens before the rerun)."""
+    for name in ("report", "view", "slide"):
+        st.query_params.pop(name, None)
+
+
 def open_report(slug: str) -> None:
     """``?report=<slug>``: the report, or its editor, versions or a slide."""
     try:
         stored = load(slug)
     except LakeLensError as exc:
         st.error(str(exc), icon=":material/error:")
-        st.page_link(PAGE, label="All reports", icon=":material/list:", query_params={})
+        st.button("All reports", key="reports.all", icon=":material/list:", on_click=all_reports)
         return
     if st.query_params.get("slide"):
         slides(stored)

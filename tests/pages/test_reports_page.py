@@ -108,8 +108,14 @@ def test_the_list_shows_every_report_and_a_link_opens_one(lake: Path) -> None:
     assert "Books lead, as every week." in html_bodies(at)
     assert len(at.info) == 3 and all("Not run yet" in i.value for i in at.info)  # nothing ran on opening
 
+    at.button(key="reports.all").click().run()
+    assert "report" not in at.query_params and at.title[0].value == "Reports"
+
     missing = reports_page({"report": "nope"})
     assert len(missing.error) == 1 and "There is no report named 'nope'" in missing.error[0].value
+    outside = reports_page({"report": "../../etc/passwd"})
+    assert len(outside.error) == 1 and "is not a report name" in outside.error[0].value
+    assert not outside.exception
 
 
 def test_refresh_stores_results_and_the_link_reopens_them_without_a_query(
