@@ -159,10 +159,17 @@ def toolbar(stored: StoredReport) -> None:
         confirm_refresh(stored)
 
 
+@st.cache_data(ttl=120, show_spinner="Estimating what the refresh will scan…")
+def _estimate(key: str, slug: str, text: str) -> run.RefreshEstimate:
+    from components.sql_editor import ESTIMATE_OBJECT_CAP
+
+    stored = StoredReport(slug, text, parse(text), {})
+    return run.estimate(data.backend(), stored, object_cap=ESTIMATE_OBJECT_CAP)
+
+
 def confirm_refresh(stored: StoredReport) -> None:
     """On Athena a refresh costs money: say what it scans first, and run only when asked."""
-    with st.spinner("Estimating what the refresh will scan…"):
-        estimate = run.estimate(data.backend(), stored)
+    estimate = _estimate(data.settings_key(data.settings()), stored.slug, stored.text)
     with st.container(border=True):
         st.warning(estimate.describe(), icon=":material/paid:")
         go, cancel = st.columns([1, 4])

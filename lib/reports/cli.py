@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lib.errors import LakeLensError, ReportError
+
+if TYPE_CHECKING:
+    from lib.reports.store import ReportStore
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,7 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         parser.add_argument("--root", help="use this local lake folder instead of the configured backend")
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _store(args: argparse.Namespace) -> ReportStore:
     from lib.backends import make_backend
     from lib.cli import _settings
     from lib.reports.store import ReportStore
@@ -82,7 +86,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh(store, slug: str) -> tuple[int, list[str]]:  # type: ignore[no-untyped-def]
+def _refresh(store: ReportStore, slug: str) -> tuple[int, list[str]]:
     from lib.reports import run
 
     stored = store.load(slug)

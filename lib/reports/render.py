@@ -175,7 +175,11 @@ def stats_line(snapshot: Snapshot | None) -> str:
     if snapshot.engine:
         parts.append(snapshot.engine)
     if snapshot.rows is not None:
-        kept = f" (first {len(snapshot.records or []):,} kept)" if snapshot.truncated else ""
+        kept = (
+            f" (first {len(snapshot.records or []):,} kept: raise LAKELENS_MAX_ROWS to keep more)"
+            if snapshot.truncated
+            else ""
+        )
         parts.append(f"{snapshot.rows:,} row{'' if snapshot.rows == 1 else 's'}{kept}")
     if snapshot.bytes_scanned is not None:
         parts.append(f"{'about ' if snapshot.bytes_estimated else ''}{human_bytes(snapshot.bytes_scanned)} scanned")

@@ -18,7 +18,7 @@ from lib.estimate import athena_cost_usd, estimate_scan
 from lib.reports.document import Block
 from lib.reports.store import ReportStore, Snapshot, StoredReport
 
-MAX_SNAPSHOT_ROWS = 1000
+MAX_SNAPSHOT_ROWS = 1000  # used when a caller gives no limit; refresh keeps the LAKELENS_MAX_ROWS setting's rows
 
 
 def guard(block: Block, default_database: str) -> str:
@@ -38,9 +38,9 @@ def guard(block: Block, default_database: str) -> str:
     return ""
 
 
-def snapshot_of(block: Block, result: QueryResult) -> Snapshot:
+def snapshot_of(block: Block, result: QueryResult, max_rows: int = MAX_SNAPSHOT_ROWS) -> Snapshot:
     stats = result.stats
-    shown = result.frame.head(MAX_SNAPSHOT_ROWS)
+    shown = result.frame.head(max_rows)
     records = json.loads(shown.to_json(orient="records", date_format="iso", default_handler=str))
     total = stats.total_rows if stats.total_rows is not None else stats.rows
     return Snapshot(
@@ -71,6 +71,7 @@ def refresh(
     """Run the blocks (all, or the ones in ``indexes``) and store their snapshots; one failure stops none."""
     outcome = RefreshOutcome()
     database = backend.settings.database
+    max_rows = backend.settings.max_rows  # a snapshot keeps what the SQL page would show: at most LAKELENS_MAX_ROWS
     changed: dict[str, Snapshot] = {}
     for index, block in enumerate(stored.report.blocks):
         if indexes is not None and index not in indexes:
@@ -83,7 +84,7 @@ def refresh(
             outcome.kept += 1
             continue
         try:
-            result = backend.run_query(block.sql, max_rows=MAX_SNAPSHOT_ROWS, database=database)
+            result = backend.run_query(block.sql, max_rows=max_rows, database=database)
         except LakeLensError as exc:
             previous = stored.snapshots.get(block.snapshot_key)
             changed[block.snapshot_key] = (
@@ -93,7 +94,7 @@ def refresh(
             )
             outcome.failed.append(f"{block.heading}: {exc}")
             continue
-        changed[block.snapshot_key] = snapshot_of(block, result)
+        changed[block.snapshot_key] = snapshot_of(block, result, max_rows)
         outcome.ran += 1
     if changed:
         store.update_snapshots(stored.slug, changed)

@@ -336,3 +336,18 @@ def test_reports_on_s3_refresh_through_athena(aws_backend: AwsBackend, moto_serv
         {"product_category": "Toys", "reviews": 2},
     ]
     assert [s.slug for s in store.list()] == [slug] and store.list()[0].refreshed_at is not None
+
+
+def test_a_snapshot_keeps_max_rows_and_says_how_many_there_were(fresh_backend: LocalBackend) -> None:
+    from tests.conftest import local_settings
+
+    backend = LocalBackend(local_settings(Path(fresh_backend.root), LAKELENS_MAX_ROWS="5"))
+    store = ReportStore(backend)
+    slug = store.create("---\ntitle: t\n---\n```sql title=All chart=table\nSELECT review_id FROM demo.reviews\n```\n")
+    run.refresh(backend, store, store.load(slug))
+    snapshot = store.load(slug).snapshot(0)
+    total = len(reviews(Path(fresh_backend.root)))
+    assert snapshot is not None and len(snapshot.records or []) == 5 and snapshot.truncated
+    assert snapshot.rows == total
+    assert f"{total:,} rows (first 5 kept: raise LAKELENS_MAX_ROWS to keep more)" in render.stats_line(snapshot)
+    backend.close()
