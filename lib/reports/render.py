@@ -193,7 +193,7 @@ def export_html(stored: StoredReport, lake: str, database: str) -> str:
         snapshot = stored.snapshot(index)
         shown = view(block, snapshot, database)
         details: dict[str, Any] = {
-            "sql": block.sql or None,
+            "sql": block.sql if block.has_sql else None,
             "intro_html": to_html(block.intro),
             "context": stats_line(snapshot) if shown.kind != "error" else "",
         }

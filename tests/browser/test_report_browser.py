@@ -102,6 +102,16 @@ def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
     assert file_tab.locator("section").count() == 2
     assert file_tab.locator(".js-plotly-plot .bars path, .js-plotly-plot .trace path").count() >= 2
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests
+    assert (
+        file_tab.locator("details pre").count() == 1
+    )  # the SQL behind the chart travels with it (the preview had none)
+    assert "SELECT" in (file_tab.locator("details pre").first.text_content() or "")
+    # What the browser's Print makes: every block starts a page (a long table goes on over more pages).
+    file_tab.emulate_media(media="print")
+    breaks = file_tab.eval_on_selector_all("section", "s => s.map(e => getComputedStyle(e).breakAfter)")
+    assert breaks == ["page", "auto"]
+    pdf = file_tab.pdf(format="A4")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2
     offline.close()
 
     # Slides: the keyboard moves between them and the URL follows.
