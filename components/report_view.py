@@ -7,6 +7,7 @@ and shown with ``st.html``, the same HTML the exported file carries.
 
 from __future__ import annotations
 
+import difflib
 from datetime import UTC, datetime
 
 import streamlit as st
@@ -255,13 +256,18 @@ def show(shown: render.View, *, key: str, slide: bool = False) -> None:
 
 
 # -- edit ----------------------------------------------------------------------------------------------------------
+_EDITOR_CSS = """<style>.st-key-report_editor textarea { font-family: "Source Code Pro", ui-monospace, monospace;
+font-size: 0.85rem; line-height: 1.45; }</style>"""
+
+
 def editor(stored: StoredReport) -> None:
     """The Markdown on the left, the report it makes on the right (from the stored snapshots: nothing runs)."""
     key = f"reports.text.{stored.slug}"
     if key not in st.session_state:
         st.session_state[key] = stored.text
     left, right = st.columns(2, gap="large")
-    with left:
+    with left, st.container(key="report_editor"):
+        st.html(_EDITOR_CSS)
         st.text_area(
             "Markdown",
             key=key,
@@ -269,8 +275,8 @@ def editor(stored: StoredReport) -> None:
             help="Front matter (title, description, author), Markdown, and ```sql blocks with title=, chart=bar|"
             "line|histogram|pie|table|metric, x=, y=, color=, value=. Ctrl/Cmd+Enter updates the preview.",
         )
-        save, cancel, _ = st.columns([1, 1, 2])
-        if save.button("Save", key="reports.save", icon=":material/save:", type="primary"):
+        buttons = st.container(horizontal=True, gap="small")
+        if buttons.button("Save", key="reports.save", icon=":material/save:", type="primary"):
             with friendly_errors():
                 store().save(stored.slug, st.session_state[key])
                 forget()
@@ -278,7 +284,7 @@ def editor(stored: StoredReport) -> None:
                 st.session_state["reports.refreshed"] = "Saved; the previous text is kept under Versions."
                 _url(view=None)
                 st.rerun()
-        if cancel.button("Close editor", key="reports.cancel", icon=":material/close:"):
+        if buttons.button("Close editor", key="reports.cancel", icon=":material/close:"):
             st.session_state.pop(key, None)
             _url(view=None)
             st.rerun()
@@ -308,7 +314,14 @@ def versions(stored: StoredReport) -> None:
     if chosen is None:
         return
     text = store().version_text(stored.slug, chosen)
-    st.code(text, language="markdown", height=420)
+    changes, whole = st.tabs(["What changed since", "The whole text"])
+    diff = "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True), stored.text.splitlines(keepends=True), "this version", "now", n=2
+        )
+    )
+    changes.code(diff or "No difference from the current text.", language="diff", height=420)
+    whole.code(text, language="markdown", height=420)
     if st.button("Restore this version", key="reports.restore", icon=":material/restore:", type="primary"):
         with friendly_errors():
             store().restore(stored.slug, chosen)

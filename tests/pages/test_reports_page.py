@@ -193,6 +193,8 @@ def test_edit_with_preview_save_keeps_versions_and_restore(lake: Path) -> None:
 
     at = reports_page({"report": "weekly-health", "view": "versions"})
     assert len(at.radio[0].options) == 1
+    diff = at.code[0].value
+    assert "-Books lead, as every week.\n" in diff and "+Toys caught up.\n" in diff
     at.button(key="reports.restore").click().run()
     assert reports.text("weekly-health") == REPORT and len(reports.versions("weekly-health")) == 2
 
