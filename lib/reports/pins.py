@@ -9,6 +9,7 @@ leaderboard) becomes a block with an ``id`` and no SQL: it shows what was pinned
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -42,25 +43,54 @@ def _title_text(axis: Any) -> str | None:
     return str(text) if text else None
 
 
-def _chart_attributes(figure_json: str) -> dict[str, Any]:
+def output_columns(sql: str) -> list[str]:
+    """The names of the columns ``sql`` returns, read from its syntax tree (no query runs); [] when unknown."""
+    try:
+        tree = sqlglot.parse_one(sql, read="athena")
+    except SqlglotError:
+        return []
+    names = getattr(tree, "named_selects", None)
+    return [str(name) for name in names or [] if name and name != "*"]
+
+
+def _loose(name: str) -> str:
+    """``reviews (count)`` and ``Reviews`` both name the column ``reviews``: axis titles carry units and spaces."""
+    return re.sub(r"[\s_]+", " ", re.sub(r"\(.*?\)", "", name)).strip().lower()
+
+
+def _column(title: str | None, columns: list[str]) -> str | None:
+    if not title:
+        return None
+    return next((c for c in columns if _loose(c) == _loose(title)), None)
+
+
+def _chart_attributes(figure_json: str, columns: list[str]) -> dict[str, Any]:
+    """chart/x/y/color for a pinned figure, when its axes name columns of the block's SQL.
+
+    Pages often draw a chart from their SQL's rows after some arithmetic (shares, weighted averages); then the
+    axes name no column, and the block shows its rows as a table after a refresh rather than a wrong chart.
+    """
     figure = json.loads(figure_json)
     traces = figure.get("data") or []
     layout = figure.get("layout") or {}
     if not traces:
-        return {}
+        return {"chart": "table"}
     trace = traces[0]
     kind: ChartKind | None = _TRACE_KINDS.get(str(trace.get("type", "")))
     if trace.get("type") in ("scatter", "scattergl") and "lines" in str(trace.get("mode", "")):
         kind = "line"
     if kind is None:
-        return {}
+        return {"chart": "table"}
     if kind == "pie":
         return {"chart": kind}
-    x = _title_text(layout.get("xaxis"))
-    y = _title_text(layout.get("yaxis"))
-    if kind == "histogram" or (y or "").lower() in ("number of rows", "count"):
-        y = None
-    color = _title_text(layout.get("legend")) if len(traces) > 1 else None
+    x_title, y_title = _title_text(layout.get("xaxis")), _title_text(layout.get("yaxis"))
+    if trace.get("orientation") == "h":
+        x_title, y_title = y_title, x_title
+    x = _column(x_title, columns)
+    y = None if kind == "histogram" else _column(y_title, columns)
+    if x is None or (kind != "histogram" and y is None):
+        return {"chart": "table"}
+    color = _column(_title_text(layout.get("legend")), columns) if len(traces) > 1 else None
     return {"chart": kind, "x": x, "y": y, "color": color}
 
 
@@ -76,7 +106,7 @@ def block_from_item(item: ReportItem) -> tuple[Block, Snapshot, str]:
     sql = _one_statement(item.sql) if item.sql else ""
     attributes: dict[str, Any] = {}
     if item.kind == "chart" and item.figure_json:
-        attributes = _chart_attributes(item.figure_json) if sql else {}
+        attributes = _chart_attributes(item.figure_json, output_columns(sql)) if sql else {}
     elif item.kind == "table":
         attributes = {"chart": "table"}
     block = Block(

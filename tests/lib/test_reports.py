@@ -351,3 +351,18 @@ def test_a_snapshot_keeps_max_rows_and_says_how_many_there_were(fresh_backend: L
     assert snapshot.rows == total
     assert f"{total:,} rows (first 5 kept: raise LAKELENS_MAX_ROWS to keep more)" in render.stats_line(snapshot)
     backend.close()
+
+
+def test_a_pinned_chart_drawn_from_its_rows_after_arithmetic_refreshes_as_a_table() -> None:
+    from lib.reports.pins import block_from_item
+
+    counts = pd.DataFrame({"sentiment": ["negative", "positive"], "reviews": [3, 9]})
+    plain = px.bar(counts, x="sentiment", y="reviews", color="sentiment", labels={"reviews": "reviews (count)"})
+    shares = px.bar(counts.assign(share=[25.0, 75.0]), x="share", y="sentiment", orientation="h")
+    shares.update_xaxes(title_text="share of the reviews (%)")
+    sql = "SELECT sentiment, count(*) AS reviews FROM demo.reviews GROUP BY 1"
+    first, _, _ = block_from_item(chart_item("Reviews", "Sentiment", "/lake", plain, sql=sql))
+    second, snapshot, _ = block_from_item(chart_item("Shares", "Sentiment", "/lake", shares, sql=sql))
+    assert (first.chart, first.x, first.y, first.color) == ("bar", "sentiment", "reviews", "sentiment")
+    assert (second.chart, second.x, second.y) == ("table", None, None)
+    assert render.view(second, snapshot, "demo").kind == "chart"  # the pinned figure, until a refresh

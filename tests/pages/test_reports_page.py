@@ -307,3 +307,26 @@ def test_on_athena_refresh_shows_the_estimate_and_runs_only_when_asked(aws_lake,
     bars = charts(at)[0]["data"][0]
     assert values(bars["x"]) == ["Books", "Toys"] and values(bars["y"]) == [3, 2]
     assert any("Athena" in c.value for c in at.caption)
+
+
+def test_a_sentiment_chart_pinned_to_a_report_is_redrawn_from_fresh_rows(lake: Path) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("pages/sentiment.py").run()
+    at.button(key="pin_sentiment.chart_per_sentiment").click().run()
+    at.text_input(key="pins.title").set_value("Sentiment").run()
+    at.button(key="pins.save").click().run()
+    assert not at.exception
+    block = store(lake).load("sentiment").report.blocks[0]
+    assert (block.title, block.chart, block.x, block.y) == ("Reviews per sentiment", "bar", "sentiment", "reviews")
+
+    page = reports_page({"report": "sentiment"})
+    page.button(key="reports.refresh").click().run()
+    assert not page.exception
+    drawn = {name: sum(values(trace["y"])) for trace in charts(page)[0]["data"] for name in set(values(trace["x"]))}
+    ratings = reviews(lake)["star_rating"]
+    expected = {
+        "negative": int((ratings < 3).sum()),
+        "neutral": int((ratings == 3).sum()),
+        "positive": int((ratings > 3).sum()),
+    }
+    assert drawn == expected
