@@ -1,8 +1,9 @@
 """Pinned items (``lib.report.ReportItem`` from any page) become blocks of a report in the lake.
 
 A pinned chart or table carries its SQL when the page had one: the block gets it, with the chart's kind and its
-axes (read from the figure's axis titles, matched to the result's columns loosely when it is refreshed), and the
-pinned figure or rows become the block's first snapshot. An item pinned without SQL (a Lake preview, an AutoML
+axes when the figure's axis titles name columns the SQL returns (otherwise ``chart=table``: the page computed the
+chart from the rows, and a refresh shows the fresh rows rather than a wrong chart), and the pinned figure or rows
+become the block's first snapshot. An item pinned without SQL (a Lake preview, an AutoML
 leaderboard) becomes a block with an ``id`` and no SQL: it shows what was pinned and is kept as it is by a refresh.
 """
 
