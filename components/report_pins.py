@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from components import report_view
 from components.feedback import friendly_errors
 from lib import data
 from lib.report import ReportItem, chart_item, table_item
@@ -62,8 +63,6 @@ def pin_table(title: str, page: str, frame: pd.DataFrame, key: str, **details: A
 
 def sidebar_report() -> None:
     """The sidebar's Report panel: what is pinned, and where to save it (a report you pick or a new one)."""
-    from components import report_view  # late: report_view imports this module's neighbours
-
     pinned = items()
     just_pinned = st.session_state.pop("report_just_pinned", None)
     if just_pinned:
