@@ -41,6 +41,12 @@ PAGES = {
         ":material/model_training:",
         "Train and compare sentiment classifiers; read Autopilot jobs.",
     ),
+    "reports": (
+        "pages/reports.py",
+        "Reports",
+        ":material/article:",
+        "Markdown + SQL reports kept in the lake: refresh, present as slides, export.",
+    ),
 }
 
 

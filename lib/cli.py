@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     _add_automl(sub)
     _add_sentiment(sub)
+    from lib.reports.cli import add_parser as add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 

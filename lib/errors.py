@@ -78,3 +78,7 @@ class IngestCancelled(IngestError):
 
 class AutoMLError(LakeLensError):
     """An AutoML job cannot start or run with what it was given (label, table, budget, job name)."""
+
+
+class ReportError(LakeLensError):
+    """A report file cannot be read (front matter, an unclosed block) or a report action cannot be done."""

@@ -1,8 +1,9 @@
-"""Reports: charts and results pinned from any page, exported as one self-contained HTML file.
+"""One self-contained HTML file: pinned charts and results, or a saved report's blocks (``lib.reports``).
 
 The file carries plotly.js inline, each chart's figure as JSON and each table as escaped HTML, with the SQL
 behind every item, the engine, rows, bytes scanned, when it ran and against which lake. It opens offline in any
-browser: no request leaves the page.
+browser: no request leaves the page. Printed, each item is a page of its own (a print stylesheet), so the browser's
+Print makes a PDF with one block per page.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ MAX_TABLE_ROWS = 1000
 
 @dataclass(frozen=True)
 class ReportItem:
-    kind: Literal["chart", "table"]
+    kind: Literal["chart", "table", "metric", "text"]
     title: str
     page: str
     lake: str
@@ -35,6 +36,9 @@ class ReportItem:
     bytes_scanned: int | None = None
     bytes_estimated: bool = False
     context: str = ""
+    intro_html: str = ""  # trusted HTML (lib.reports.markdown escapes everything first) shown above the item
+    metric: str = ""  # kind "metric": the number, already formatted
+    error: str = ""  # why the item shows no result
     run_at: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
 
 
@@ -74,6 +78,18 @@ table { border-collapse: collapse; font-size: 13px; }
 th, td { border: 1px solid #e5e7eb; padding: 4px 8px; text-align: left; }
 th { background: #f9fafb; }
 .tablewrap { max-height: 480px; overflow: auto; }
+.intro { margin: 0 0 12px; } .intro p { margin: 6px 0; }
+.metric { font-size: 56px; font-weight: 600; margin: 8px 0 4px; }
+.error { color: #b91c1c; background: #fef2f2; border-radius: 6px; padding: 8px 12px; }
+.tail { margin: 20px 0; }
+@media print {
+  header { padding: 0 0 8px; } main { padding: 0; }
+  section { border: none; padding: 0; margin: 0; break-after: page; page-break-after: always; break-inside: avoid; }
+  section:last-of-type { break-after: auto; page-break-after: auto; }
+  .tablewrap { max-height: none; overflow: visible; }
+  details { display: none; }
+  .chart { min-height: 0; }
+}
 @media (prefers-color-scheme: dark) {
   body { background: #0e1117; color: #e5e7eb; }
   header { border-color: #374151; } section { border-color: #374151; }
@@ -83,6 +99,8 @@ th { background: #f9fafb; }
 
 
 def _meta(item: ReportItem) -> str:
+    if not item.page:  # a report block: its context is its snapshot's line
+        return html.escape(" · ".join(p for p in (item.context, f"lake {item.lake}") if p))
     parts = [f"From the {item.page} page", f"run {item.run_at}", f"lake {item.lake}"]
     if item.engine:
         parts.append(f"engine {item.engine}")
@@ -94,7 +112,14 @@ def _meta(item: ReportItem) -> str:
     return " · ".join(html.escape(p) for p in parts)
 
 
-def render_html(items: list[ReportItem], title: str = "LakeLens report") -> str:
+def render_html(
+    items: list[ReportItem],
+    title: str = "LakeLens report",
+    *,
+    description: str = "",
+    author: str = "",
+    tail_html: str = "",
+) -> str:
     """One HTML document, plotly.js inline, that renders every item offline."""
     import plotly.offline
 
@@ -116,24 +141,32 @@ def render_html(items: list[ReportItem], title: str = "LakeLens report") -> str:
         elif item.kind == "table" and item.table is not None:
             frame = pd.DataFrame(item.table, columns=item.columns or None)
             body = f'<div class="tablewrap">{frame.to_html(index=False, escape=True, na_rep="")}</div>'
-        context = f'<p class="meta">{html.escape(item.context)}</p>' if item.context else ""
+        elif item.kind == "metric":
+            body = f'<p class="metric">{html.escape(item.metric)}</p>'
+        if item.error:
+            body = f'<p class="error">{html.escape(item.error)}</p>' + body
+        context = f'<p class="meta">{html.escape(item.context)}</p>' if item.context and item.page else ""
+        intro = f'<div class="intro">{item.intro_html}</div>' if item.intro_html else ""
         sql = (
             f"<details><summary>SQL behind this</summary><pre>{html.escape(item.sql)}</pre></details>"
             if item.sql
             else ""
         )
         sections.append(
-            f'<section data-kind="{item.kind}"><h2>{html.escape(item.title)}</h2>'
+            f'<section data-kind="{item.kind}">{intro}<h2>{html.escape(item.title)}</h2>'
             f'<p class="meta">{_meta(item)}</p>{context}{body}{sql}</section>'
         )
     plotly_js = plotly.offline.get_plotlyjs() if scripts else ""
+    byline = "".join(f"<p>{html.escape(text)}</p>" for text in (description, f"by {author}" if author else "") if text)
+    tail = f'<div class="tail">{tail_html}</div>' if tail_html else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{html.escape(title)}</title>'
         f"<style>{_STYLE}</style>"
         + (f"<script>{plotly_js}</script>" if plotly_js else "")
-        + f"</head><body><header><h1>{html.escape(title)}</h1><p>{len(items)} item(s) · made with LakeLens {made}</p></header>"
-        + f"<main>{''.join(sections) or '<p>Nothing was pinned.</p>'}</main>"
+        + f"</head><body><header><h1>{html.escape(title)}</h1>{byline}"
+        + f"<p>{len(items)} item(s) · made with LakeLens {made}</p></header>"
+        + f"<main>{''.join(sections) or '<p>Nothing was pinned.</p>'}{tail}</main>"
         + (f"<script>{''.join(scripts)}</script>" if scripts else "")
         + "</body></html>"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import sql_editor
+from components import report_view, sql_editor
 from components.chart_builder import chart_builder
 from components.feedback import friendly_errors
 from components.report_pins import pin_table
@@ -28,6 +28,7 @@ with friendly_errors(stop=True):
 
 starters = week1_queries() if any(t.qualified_name == "demo.reviews" for t in schema.tables) else []
 sql_editor.init_from_url(settings, starters[0].sql if starters else "SHOW TABLES")
+report_view.sql_page_return()  # opened from a report's block: its SQL in the editor, and the way back
 if "sql.linked_chart" not in st.session_state:
     st.session_state["sql.linked_chart"] = decode(st.query_params.get("chart", ""))
 sql_editor.collect()

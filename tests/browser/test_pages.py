@@ -23,7 +23,8 @@ def test_home_page_lists_the_demo_tables(app: App, page: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "path, heading", [("lake", "Lake"), ("sql", "SQL"), ("sentiment", "Sentiment"), ("automl", "AutoML")]
+    "path, heading",
+    [("lake", "Lake"), ("sql", "SQL"), ("sentiment", "Sentiment"), ("automl", "AutoML"), ("reports", "Reports")],
 )
 def test_every_page_opens_without_error(app: App, page: object, path: str, heading: str) -> None:
     page.goto(f"{app.url}/{path}")  # type: ignore[attr-defined]

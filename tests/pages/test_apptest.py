@@ -42,6 +42,7 @@ def test_home_shows_backend_numbers_and_tables(app_env: Path) -> None:
         ("pages/sql.py", "SQL"),
         ("pages/sentiment.py", "Sentiment"),
         ("pages/automl.py", "AutoML"),
+        ("pages/reports.py", "Reports"),
     ],
 )
 def test_every_page_renders(app_env: Path, page: str, title: str) -> None:
