@@ -954,7 +954,30 @@ def commit(
         targets.append((_raw_table_def(backend, plan, plan.table), None))
 
     prefixes = [plan.raw_prefix] + ([plan.curated_prefix] if curated else [])
-    return apply(backend, plan, files, targets, prefixes, replace=replace, curated=curated, rows=plan.rows, notes=notes)
+    return apply(
+        backend,
+        plan.database,
+        f"Ingest of {plan.filename}",
+        files,
+        targets,
+        prefixes,
+        replace=replace,
+        rows=plan.rows,
+        notes=notes,
+        stale=stale_raw(backend, plan, replace=replace, curated=curated),
+    )
+
+
+def stale_raw(
+    backend: Backend, plan: IngestPlan, *, replace: bool, curated: bool
+) -> list[tuple[TableDef, list[Partition]]]:
+    """Replacing a curated table with a raw-only one: the old ``<table>_raw`` over the same files goes."""
+    if not replace or curated:
+        return []
+    old_raw = _existing(backend, plan.database, _raw_name(plan.table))
+    if old_raw and key_of_location(backend, old_raw[0].location) == plan.raw_prefix:
+        return [old_raw]
+    return []
 
 
 Source = bytes | Path  # an object's content: bytes in memory, or a local file streamed (and, if moved, renamed)
@@ -962,25 +985,27 @@ Source = bytes | Path  # an object's content: bytes in memory, or a local file s
 
 def apply(
     backend: Backend,
-    plan: IngestPlan,
+    database: str,
+    label: str,
     files: Sequence[tuple[str, Source, dict[str, str]]],
     targets: Sequence[tuple[TableDef, list[Partition] | None]],
     prefixes: Sequence[str],
     *,
     replace: bool,
-    curated: bool,
     rows: int,
     notes: list[str],
+    stale: Sequence[tuple[TableDef, list[Partition]]] = (),
     progress: Callable[[str, int], None] | None = None,
 ) -> IngestResult:
     """Write ``files`` and register ``targets``, all or nothing: the refusals first, then the writes, and on any
     failure (or an interrupt) every write undone. A :class:`~pathlib.Path` source is streamed (files under a
-    LakeLens scratch folder are moved); ``progress`` hears (key, bytes done) as they go."""
+    LakeLens scratch folder are moved); ``progress`` hears (key, bytes done) as they go. ``label`` starts the
+    failure's sentence ("Ingest of reviews.tsv"); ``stale`` tables are dropped once the new ones are in."""
     # Everything that can be refused is refused before the first write.
-    previous = {t.name: _existing(backend, plan.database, t.name) for t, _ in targets}
+    previous = {t.name: _existing(backend, database, t.name) for t, _ in targets}
     clashing = [name for name, old in previous.items() if old is not None]
     if clashing and not replace:
-        names = " and ".join(f"{plan.database}.{n}" for n in clashing)
+        names = " and ".join(f"{database}.{n}" for n in clashing)
         raise IngestError(
             f"Table {names} already exists; pass --replace (on the page: tick 'Replace the existing table') "
             "to overwrite it."
@@ -999,11 +1024,6 @@ def apply(
             f"{occupied} already holds {len(old_objects):,} file(s) that no table of this name owns; pick another "
             "table name, or replace to clear them."
         )
-    stale: list[tuple[TableDef, list[Partition]]] = []
-    if replace and not curated:
-        old_raw = _existing(backend, plan.database, _raw_name(plan.table))
-        if old_raw and key_of_location(backend, old_raw[0].location) == plan.raw_prefix:
-            stale.append(old_raw)
     new_keys = {key for key, _, _ in files}
     undo = _Undo()
     step = "writing the raw file"
@@ -1022,8 +1042,8 @@ def apply(
             undo.written.append(key)
             step = "writing the curated Parquet copy"
         step = "registering the table"
-        if not any(db.name == plan.database for db in backend.list_databases()):
-            backend.create_database(plan.database, "Created by a LakeLens ingest")
+        if not any(db.name == database for db in backend.list_databases()):
+            backend.create_database(database, "Created by a LakeLens ingest")
         registered = []
         for table, partitions in targets:
             old = previous[table.name]
@@ -1046,12 +1066,10 @@ def apply(
         if not isinstance(exc, Exception) or isinstance(exc, IngestCancelled):  # undone, then passed on
             raise
         reason = str(exc) if isinstance(exc, LakeLensError) else f"{type(exc).__name__}: {_first_line(exc)}"
-        message = (
-            f"Ingest of {plan.filename} failed while {step} ({reason.rstrip('.')}); everything it wrote was removed."
-        )
+        message = f"{label} failed while {step} ({reason.rstrip('.')}); everything it wrote was removed."
         if problems:
             message = (
-                f"Ingest of {plan.filename} failed while {step} ({reason.rstrip('.')}), and undoing it failed too "
+                f"{label} failed while {step} ({reason.rstrip('.')}), and undoing it failed too "
                 f"({'; '.join(problems)}); check {', '.join(prefixes)} by hand."
             )
         raise IngestError(message) from exc

@@ -128,9 +128,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_by: str | None, skip_bad: bool) -> str:
-    """The one statement that streams the file into Parquet (DuckDB's dialect; every name quoted, every path a
-    literal). Empty fields and ``\\N`` are NULL for every type, as in the planned (sampled) copy."""
+def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
+    """DuckDB's CSV reader over the file with the plan's columns and types (every path a literal). Empty fields and
+    ``\\N`` are NULL for every type, as in the planned (sampled) copy."""
     columns = (
         "{" + ", ".join(f"{_literal(c.name)}: {_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns) + "}"
     )
@@ -150,8 +150,11 @@ def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_b
     ]
     if skip_bad:
         options += ["ignore_errors = true", "store_rejects = true"]
-    names = ", ".join(quote_identifier(c.name) for c in plan.columns)
-    reader = f"read_csv({_literal(str(source))}, {', '.join(options)})"
+    return f"read_csv({_literal(str(source))}, {', '.join(options)})"
+
+
+def copy_sql(select: str, out: Path, partition_by: str | None) -> str:
+    """``COPY (select) TO out``: Parquet, Hive folders when partitioned (DuckDB's dialect, names quoted)."""
     # every open partition file buffers its row group: cap the group's bytes so many partitions fit in memory
     copy = [
         f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_ROWS}",
@@ -159,7 +162,13 @@ def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_b
     ]
     if partition_by:
         copy += [f"PARTITION_BY ({quote_identifier(partition_by)})", "FILENAME_PATTERN 'part-{i}'"]
-    return f"COPY (SELECT {names} FROM {reader}) TO {_literal(str(out))} ({', '.join(copy)})"
+    return f"COPY ({select}) TO {_literal(str(out))} ({', '.join(copy)})"
+
+
+def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_by: str | None, skip_bad: bool) -> str:
+    """The one statement that streams the file into Parquet."""
+    names = ", ".join(quote_identifier(c.name) for c in plan.columns)
+    return copy_sql(f"SELECT {names} FROM {reader_sql(plan, source, skip_bad)}", out, partition_by)
 
 
 def _partition_column(plan: ingest.IngestPlan, partition_by: str | None) -> str | None:
@@ -258,7 +267,7 @@ def ingest_large(
         check_disk(backend, path, scratch)
         out = scratch / "parquet"
         memory = backend.settings.ingest_memory_bytes
-        rows, bad = _convert(plan, path, out, key_column, skip_bad_rows, size, started, report, stop, memory)
+        rows, bad = _convert(plan, path, out, key_column, skip_bad_rows, size, started, report, stop, memory, curated)
         if rows == 0:
             raise IngestError(f"{path.name} has column names but no rows; there is nothing to ingest.")
         files, targets, notes = _layout(backend, plan, path, out, key_column, rows, curated, bad, whole)
@@ -279,14 +288,15 @@ def ingest_large(
         copy_started = time.perf_counter()
         result = ingest.apply(
             backend,
-            plan,
+            plan.database,
+            f"Ingest of {plan.filename}",
             files,
             targets,
             prefixes,
             replace=replace,
-            curated=curated,
             rows=rows,
             notes=notes,
+            stale=ingest.stale_raw(backend, plan, replace=replace, curated=curated),
             progress=tell,
         )
     except IngestCancelled:
@@ -300,26 +310,39 @@ def ingest_large(
     return StreamResult(plan, result, rows, seconds, bad)
 
 
-def _convert(
-    plan: ingest.IngestPlan,
-    path: Path,
-    out: Path,
-    key_column: str | None,
-    skip_bad: bool,
-    size: int,
+@dataclass(frozen=True)
+class Streaming:
+    """What a streaming statement may touch and how it reports: the files it reads, the folder it writes (its
+    spill folder inside), its working memory, and the progress line's words."""
+
+    read_paths: list[Path]
+    read_dirs: list[Path]
+    write_dir: Path
+    memory: int
+    size: int  # bytes the statement reads, for the rate and the time left
+    rows_estimate: float
+    what: str  # "Ingest of reviews.tsv"
+
+
+def run_streaming(
+    sql: str,
+    how: Streaming,
+    *,
     started: float,
     report: ProgressFn,
     stop: threading.Event,
-    memory: int,
+    on_error: Callable[[duckdb.Error], IngestError],
+    count_rejects: bool = False,
 ) -> tuple[int, int]:
-    """(rows written, malformed rows skipped): one COPY on a connection that can read the file and write ``out``."""
-    out.mkdir(parents=True)
-    spill = out.parent / "spill"
-    spill.mkdir()
+    """(the statement's count, malformed rows skipped): one statement on a connection of its own that can read
+    ``read_*`` and write ``write_dir``, nothing else, with a memory limit; progress from DuckDB's own
+    ``query_progress()``; ``stop`` interrupts it."""
+    spill = how.write_dir / "spill"
+    spill.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(
         config={
             "threads": min(2, os.cpu_count() or 1),
-            "memory_limit": f"{max(memory, 64 * 2**20) // 2**20}MB",
+            "memory_limit": f"{max(how.memory, 64 * 2**20) // 2**20}MB",
             "preserve_insertion_order": False,
             # a partitioned write buffers rows per thread before it flushes them to the partitions' files; the
             # default (524,288 rows of review text) asks for blocks of half a gigabyte
@@ -332,16 +355,13 @@ def _convert(
     try:
         con.execute("SET enable_progress_bar = true")  # query_progress() needs it; nothing is printed
         con.execute("SET enable_progress_bar_print = false")
-        con.execute("SET allowed_paths = $paths", {"paths": [str(path.resolve())]})
-        con.execute("SET allowed_directories = $dirs", {"dirs": [str(out.parent.resolve()) + os.sep]})
+        if how.read_paths:
+            con.execute("SET allowed_paths = $paths", {"paths": [str(p.resolve()) for p in how.read_paths]})
+        dirs = [str(d.resolve()) + os.sep for d in [*how.read_dirs, how.write_dir]]
+        con.execute("SET allowed_directories = $dirs", {"dirs": dirs})
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
-        target = (
-            out.resolve() if key_column else out.resolve() / "part-0.parquet"
-        )  # a folder of Hive folders, or one file
-        sql = conversion_sql(plan, path.resolve(), target, key_column, skip_bad)
         done = threading.Event()
-        rows_estimate = max(plan.rows, 1) * size / max(plan.size, 1)
 
         def watch() -> None:
             while not done.wait(0.2):
@@ -355,35 +375,74 @@ def _convert(
                 if percent is None or percent < 0:
                     continue
                 fraction = min(percent / 100, 1.0)
-                done_bytes = fraction * size
+                done_bytes = fraction * how.size
                 report(
                     0.9 * fraction,
-                    f"Converting to Parquet: {percent:.0f}% · {human_bytes(done_bytes)} of {human_bytes(size)} · "
-                    f"about {fraction * rows_estimate:,.0f} rows · {human_bytes(_rate(done_bytes, started))}/s · "
-                    f"{_eta(done_bytes, size, started)} left",
+                    f"Converting to Parquet: {percent:.0f}% · {human_bytes(done_bytes)} of {human_bytes(how.size)} · "
+                    f"about {fraction * how.rows_estimate:,.0f} rows · {human_bytes(_rate(done_bytes, started))}/s · "
+                    f"{_eta(done_bytes, how.size, started)} left",
                 )
 
-        watcher = threading.Thread(target=watch, name="lakelens-ingest-progress", daemon=True)
+        watcher = threading.Thread(target=watch, name="lakelens-stream-progress", daemon=True)
         watcher.start()
         try:
             written = con.execute(sql).fetchone()
         except duckdb.InterruptException:
-            raise IngestCancelled(f"Ingest of {plan.filename} cancelled; nothing was written.") from None
+            raise IngestCancelled(f"{how.what} cancelled; nothing was written.") from None
         except duckdb.Error as exc:
             if stop.is_set():
-                raise IngestCancelled(f"Ingest of {plan.filename} cancelled; nothing was written.") from None
-            raise _conversion_error(exc, plan) from None
+                raise IngestCancelled(f"{how.what} cancelled; nothing was written.") from None
+            raise on_error(exc) from None
         finally:
             done.set()
             watcher.join()
         rows = int(written[0]) if written else 0
         bad = 0
-        if skip_bad:
+        if count_rejects:
             found = con.execute("SELECT count(*) FROM reject_errors").fetchone()
             bad = int(found[0]) if found else 0
         return rows, bad
     finally:
         con.close()
+
+
+def _convert(
+    plan: ingest.IngestPlan,
+    path: Path,
+    out: Path,
+    key_column: str | None,
+    skip_bad: bool,
+    size: int,
+    started: float,
+    report: ProgressFn,
+    stop: threading.Event,
+    memory: int,
+    curated: bool = True,
+) -> tuple[int, int]:
+    """(rows written, malformed rows skipped): the file converted into ``out`` (or, raw only, checked and counted)."""
+    out.mkdir(parents=True)
+    target = out.resolve() if key_column else out.resolve() / "part-0.parquet"  # Hive folders, or one file
+    sql = conversion_sql(plan, path.resolve(), target, key_column, skip_bad)
+    if not curated:  # the raw file alone: one pass that checks every row against the plan, and counts them
+        sql = f"SELECT count(*) FROM {reader_sql(plan, path.resolve(), skip_bad)}"
+    how = Streaming(
+        read_paths=[path],
+        read_dirs=[],
+        write_dir=out.parent,
+        memory=memory,
+        size=size,
+        rows_estimate=max(plan.rows, 1) * size / max(plan.size, 1),
+        what=f"Ingest of {plan.filename}",
+    )
+    return run_streaming(
+        sql,
+        how,
+        started=started,
+        report=report,
+        stop=stop,
+        on_error=lambda exc: _conversion_error(exc, plan),
+        count_rejects=skip_bad,
+    )
 
 
 def _layout(
@@ -412,27 +471,10 @@ def _layout(
         notes.append(f"Skipped {bad:,} malformed row(s) of the whole file.")
     described = dict(lakelens_rows=str(rows))
     if curated:
-        partitions: list[Partition] = []
+        parts, partitions = converted_files(backend, out, plan.curated_prefix, key_column)
+        files += parts
         keys: list[Column] = []
-        for file in sorted(out.rglob("*.parquet")):
-            relative = file.relative_to(out)
-            values: tuple[str, ...] = ()
-            folder = ""
-            if key_column:
-                name, _, encoded = relative.parts[0].partition("=")
-                value = urllib.parse.unquote(encoded)
-                values = (value,)
-                folder = f"{name}={ingest._hive_escape(value)}/"
-            key = f"{plan.curated_prefix}{folder}{relative.name}"
-            files.append((key, file, {}))
-            if values and not any(p.values == values for p in partitions):
-                partitions.append(Partition(values, location_for(backend, f"{plan.curated_prefix}{folder}")))
         if key_column:
-            if len(partitions) > ingest.MAX_PARTITIONS:
-                raise IngestError(
-                    f"Partitioning by {key_column} would create {len(partitions):,} folders (at most "
-                    f"{ingest.MAX_PARTITIONS:,}); pick a column with fewer distinct values, such as a category."
-                )
             key_type = next(c.type for c in plan.columns if c.name == key_column)
             keys = [Column(key_column, key_type, "partition key")]
         columns = [Column(c.name, c.type, ingest._comment(c)) for c in plan.columns if c.name != key_column]
@@ -460,6 +502,31 @@ def _layout(
             "converted in one streaming pass."
         )
     return files, targets, notes
+
+
+def converted_files(
+    backend: Backend, out: Path, prefix: str, key_column: str | None
+) -> tuple[list[tuple[str, ingest.Source, dict[str, str]]], list[Partition]]:
+    """The Parquet files DuckDB wrote under ``out`` as (lake key, file) pairs under ``prefix``, with their Hive
+    partitions (DuckDB's %-encoded folder names decoded, then escaped as Hive does, as the upload path writes them)."""
+    files: list[tuple[str, ingest.Source, dict[str, str]]] = []
+    partitions: list[Partition] = []
+    for file in sorted(out.rglob("*.parquet")):
+        relative = file.relative_to(out)
+        folder = ""
+        if key_column:
+            name, _, encoded = relative.parts[0].partition("=")
+            value = urllib.parse.unquote(encoded)
+            folder = f"{name}={ingest._hive_escape(value)}/"
+            if not any(p.values == (value,) for p in partitions):
+                partitions.append(Partition((value,), location_for(backend, f"{prefix}{folder}")))
+        files.append((f"{prefix}{folder}{relative.name}", file, {}))
+    if len(partitions) > ingest.MAX_PARTITIONS:
+        raise IngestError(
+            f"Partitioning by {key_column} would create {len(partitions):,} folders (at most "
+            f"{ingest.MAX_PARTITIONS:,}); pick a column with fewer distinct values, such as a category."
+        )
+    return files, partitions
 
 
 def _with_rows(table: TableDef, rows: int) -> TableDef:
