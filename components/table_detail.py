@@ -11,6 +11,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from components.curate_panel import curate_panel
 from components.feedback import friendly_errors
 from components.metrics import metric_row
 from components.object_table import show_in_browser
@@ -185,6 +186,7 @@ def table_detail(database: str, name: str) -> None:
         )
     if table.partition_keys:
         partitions_panel(table)
+    curate_panel(table)
 
 
 def _class_name(java_class: str) -> str:

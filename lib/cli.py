@@ -163,6 +163,20 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(func=cmd_bench)
     _add_automl(sub)
     _add_sentiment(sub)
+    curate = sub.add_parser(
+        "curate",
+        help="convert a raw table already in the lake to curated Parquet",
+        description="Convert a table already in the lake (say a multi-GB TSV copied there with other tools) into a "
+        "curated Parquet table under curated/<database>/<table>/: locally in one streaming DuckDB pass, on aws by "
+        "an Athena CTAS (INSERT INTO per 100 partitions). All or nothing.",
+    )
+    curate.add_argument("--from-table", required=True, metavar="DB.RAW", help="the raw table to read")
+    curate.add_argument("--table", required=True, metavar="DB.T", help="the curated table to write")
+    curate.add_argument("--partition-by", metavar="COL", help="write Hive folders by this column (a category)")
+    curate.add_argument("--replace", action="store_true", help="overwrite the curated table if it exists")
+    curate.add_argument("--yes", action="store_true", help="run even if Athena would scan more than the warning limit")
+    curate.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    curate.set_defaults(func=cmd_curate)
     from lib.reports.cli import add_parser as add_report_parser
 
     add_report_parser(sub)
@@ -454,6 +468,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     for table in result.tables:
         print(f"{table.qualified_name}\t{table.location}\t{result.rows:,} rows")
+    return 0
+
+
+def cmd_curate(args: argparse.Namespace) -> int:
+    from lib import curate
+    from lib.backends import make_backend
+    from lib.estimate import athena_cost_usd
+    from lib.paths import human_bytes
+
+    settings = _settings(args)
+    backend = make_backend(settings)
+    backend.check()
+    plan = curate.plan_curate(backend, args.from_table, args.table, partition_by=args.partition_by)
+    cost = f" (about ${athena_cost_usd(plan.scan_bytes):.2f} at Athena's $5/TB)" if backend.kind == "aws" else ""
+    print(f"curate: {plan.describe()}{cost}", file=sys.stderr)
+    if backend.kind == "aws" and plan.scan_bytes > settings.scan_warn_bytes and not args.yes:
+        raise LakeLensError(
+            f"Athena would scan about {human_bytes(plan.scan_bytes)}, over LAKELENS_SCAN_WARN_BYTES "
+            f"({human_bytes(settings.scan_warn_bytes)}); pass --yes to run it."
+        )
+    result = curate.curate(backend, plan, replace_existing=args.replace, progress=_progress_printer())
+    rows = f"{result.rows:,} rows" if result.rows is not None else "rows counted by Athena"
+    print(f"{result.table.qualified_name}\t{result.table.location}\t{rows}\t{result.seconds:.1f} s")
     return 0
 
 

@@ -753,6 +753,62 @@ class AwsBackend(Backend):
             ),
         )
 
+    def run_statement(
+        self,
+        sql: str,
+        *,
+        database: str | None = None,
+        on_poll: Callable[[str, int, str], None] | None = None,
+        cancel: threading.Event | None = None,
+        timeout_s: int | None = None,
+    ) -> QueryStats:
+        """Run one of LakeLens's own statements (a curate's CTAS or INSERT INTO), never the analyst's SQL, which
+        goes through the guard in :meth:`run_query`. ``on_poll`` hears (state, bytes scanned so far, query id) at
+        every poll; ``cancel`` stops the query (StopQueryExecution) and raises :class:`IngestCancelled`."""
+        from lib.errors import IngestCancelled
+
+        default_db = database or self.settings.database
+        execution_id = self._start(sql, default_db, None)
+        athena = self._client("athena")
+        deadline = _clock() + (timeout_s or self.settings.query_timeout_s)
+        delay = POLL_FIRST_S
+        while True:
+            with self._aws_errors("check on the Athena statement"):
+                execution: dict[str, Any] = athena.get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
+            status = execution.get("Status", {})
+            state = str(status.get("State") or "QUEUED")
+            statistics = execution.get("Statistics", {})
+            if on_poll:
+                on_poll(state, int(statistics.get("DataScannedInBytes") or 0), execution_id)
+            if state == "SUCCEEDED":
+                scanned = statistics.get("DataScannedInBytes")
+                return QueryStats(
+                    engine="Athena",
+                    query_id=execution_id,
+                    runtime_s=statistics.get("EngineExecutionTimeInMillis", 0) / 1000,
+                    queue_s=statistics.get("QueryQueueTimeInMillis", 0) / 1000,
+                    bytes_scanned=int(scanned) if scanned is not None else None,
+                    rows=0,
+                    total_rows=None,
+                    truncated=False,
+                    sql_executed=sql,
+                )
+            if state == "FAILED":
+                reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or ""
+                raise QueryFailed(f"Athena could not run it: {_sentence(self._scrub(reason) or 'no reason given')}")
+            if state == "CANCELLED" or (cancel is not None and cancel.is_set()):
+                if state != "CANCELLED":
+                    self._stop(execution_id, execution_id)
+                raise IngestCancelled(f"The Athena statement {execution_id} was cancelled.")
+            if _clock() > deadline:
+                self._stop(execution_id, execution_id)
+                raise QueryTimeout(
+                    f"The Athena statement ran past {timeout_s or self.settings.query_timeout_s} s and was stopped; "
+                    "raise LAKELENS_QUERY_TIMEOUT_S for longer curates."
+                )
+            time.sleep(delay)
+            delay = min(delay * 2, POLL_MAX_S)
+
     def _start(self, sql: str, database: str, key: str | None) -> str:
         """Start the query through awswrangler, which honours the workgroup's enforced output and encryption."""
         with self._aws_errors("start the Athena query"), _WRANGLER_LOCK:

@@ -428,6 +428,12 @@ class LocalBackend(Backend):
                 self._con = con
             return self._con
 
+    def source_sql(self, table: TableDef) -> str:
+        """The SELECT (DuckDB's dialect) that reads a table's files as this engine's views do: the catalog's
+        columns and types, the table's SerDe, Hive partitions. For LakeLens's own statements (a curate), never for
+        the analyst's SQL, which goes through the guard."""
+        return self._view_sql(table, self.table_files(table))
+
     def table_files(self, table: TableDef) -> list[Path]:
         """The data files of a table: every non-hidden file under its location."""
         return [path for path, _ in self._table_files(table)]

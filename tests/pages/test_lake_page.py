@@ -349,3 +349,37 @@ def test_aws_upload_lands_in_s3(aws_lake: AwsBackend) -> None:
     keys = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET, Prefix="lake/raw/")["Contents"]}
     assert "lake/raw/demo/more/more.csv" in keys
     assert aws_lake.get_table("demo", "more").location == f"s3://{BUCKET}/lake/raw/demo/more/"
+
+
+def test_curate_a_raw_table_from_the_catalog_with_progress(writable_lake: LocalBackend) -> None:
+    """Plan, curate in a worker thread with a progress bar, then the table is registered with every row."""
+    import time
+
+    at = lake_page(tab="Catalog", table="demo.reviews_raw")
+    no_errors(at)
+    next(t for t in at.text_input if t.label == "New table").input("demo.reviews_again")
+    next(s for s in at.selectbox if s.label == "Partition by").select("star_rating")
+    next(b for b in at.button if b.label == "Plan the curate").click().run()
+    no_errors(at)
+    assert any(
+        "demo.reviews_raw → demo.reviews_again" in i.value and "partitioned by star_rating" in i.value for i in at.info
+    )
+    at.button(key="lake.curate_go").click().run()
+    deadline = time.monotonic() + 60
+    while not any("Curated" in s.value for s in at.success) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    no_errors(at)
+    assert any("Curated" in s.value and "demo.reviews_again" in s.value for s in at.success)
+    files = ds_frame(writable_lake.root)
+    got = writable_lake.run_query(
+        "SELECT star_rating, count(*) AS n FROM demo.reviews_again GROUP BY 1 ORDER BY 1"
+    ).frame
+    assert list(got["n"]) == list(files["star_rating"].value_counts().sort_index())
+    assert [k.name for k in writable_lake.get_table("demo", "reviews_again").partition_keys] == ["star_rating"]
+
+
+def ds_frame(root: Path) -> pd.DataFrame:
+    import pyarrow.dataset as ds
+
+    return ds.dataset(root / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
