@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lib.bench import MEASUREMENTS
+from lib.bench import INGEST_MEASUREMENTS, MEASUREMENTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,7 +22,7 @@ def test_quick_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(out.with_suffix(".json").read_text())
     names = {r["name"] for r in report["results"]}
-    assert names == set(MEASUREMENTS)
+    assert names == set(MEASUREMENTS) | set(INGEST_MEASUREMENTS)
     failed = {r["name"]: r["error"] for r in report["results"] if r["error"]}
     assert not failed
     by_name = {r["name"]: r for r in report["results"]}
@@ -35,4 +35,8 @@ def test_quick_benchmark_runs_every_measurement(tmp_path: Path) -> None:
     assert by_name["sentiment_page_text"]["extra"]["reviews"] == 3000
     assert by_name["sentiment_page_text"]["extra"]["words_from"] == "text"
     assert by_name["sentiment_page"]["extra"]["words_from"] == "column"
+    # ingest at scale (a 20 MB TSV in the quick run): LakeLens, DuckDB's COPY and the course's pandas way agree
+    rows = {by_name[n]["extra"]["rows"] for n in INGEST_MEASUREMENTS}
+    assert len(rows) == 1 and rows.pop() == by_name["ingest_lakelens"]["rows"]
+    assert "ingest: LakeLens / DuckDB COPY" in json.dumps(report["ratios"])
     assert "| sentiment_page |" in out.read_text() and out.with_suffix(".svg").exists()
