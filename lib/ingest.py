@@ -1127,13 +1127,19 @@ def ingest_file(
     partition_by: str | None = None,
     replace: bool = False,
 ) -> tuple[IngestPlan, IngestResult]:
-    """The CLI's ingest: read a local file, plan, commit."""
+    """The CLI's ingest of a file read whole: plan, commit. (A UTF-8 CSV/TSV of 64 MB or more is streamed instead,
+    by :mod:`lib.ingest_stream`, at any size; the upload limit bounds only what is read whole here and is not a
+    small UTF-8 CSV/TSV, which is never over it in practice.)"""
+    base, _ = split_compression(path.name.lower())
+    streamable_text = encoding == "utf-8" and (fmt in ("csv", "tsv") or base.endswith((".csv", ".tsv", ".tab", ".txt")))
+    limit = None if streamable_text else backend.settings.max_upload_bytes
     try:
         size = path.stat().st_size
-        if size > backend.settings.max_upload_bytes:
+        if limit is not None and size > limit:
             raise IngestError(
-                f"{path.name} is {human_bytes(size)}, over the {human_bytes(backend.settings.max_upload_bytes)} "
-                "ingest limit; raise LAKELENS_MAX_UPLOAD_BYTES or split the file."
+                f"{path.name} is {human_bytes(size)}; JSON, Parquet and text that is not UTF-8 are read whole, up to "
+                f"{human_bytes(limit)}. Raise LAKELENS_MAX_UPLOAD_BYTES, or convert it to a UTF-8 CSV/TSV, which is "
+                "streamed at any size."
             )
         data = path.read_bytes()
     except OSError as exc:
@@ -1146,7 +1152,7 @@ def ingest_file(
         fmt=fmt,
         encoding=encoding,
         skip_bad_rows=skip_bad_rows,
-        max_bytes=backend.settings.max_upload_bytes,
+        max_bytes=limit,
     )
     return plan, commit(backend, plan, curated=curated, partition_by=partition_by, replace=replace)
 

@@ -280,13 +280,20 @@ def test_a_file_over_the_upload_limit_is_refused(fresh_backend: LocalBackend, tm
     data = clothing_csv(50)
     with pytest.raises(IngestError, match=r"over the 1\.0 KB ingest limit; raise LAKELENS_MAX_UPLOAD_BYTES"):
         ingest.plan_ingest(data, "big.csv", database="demo", table="big", max_bytes=1000)
+    # from the command line the limit bounds only what is read whole and cannot be streamed: JSON, Parquet, text
+    # that is not UTF-8; a UTF-8 CSV is ingested whatever the limit says
     path = tmp_path / "big.csv"
     path.write_bytes(data)
     small = LocalBackend(fresh_backend.settings.replace(max_upload_bytes=1000))
     before = lake_checksums(fresh_backend.root)
-    with pytest.raises(IngestError, match="LAKELENS_MAX_UPLOAD_BYTES"):
-        ingest.ingest_file(small, path, database="demo", table="big")
+    for name, body, encoding in (("big.jsonl", b'{"a": 1}\n' * 200, "utf-8"), ("big.csv", data, "latin-1")):
+        other = tmp_path / name
+        other.write_bytes(body)
+        with pytest.raises(IngestError, match=r"read whole, up to 1\.0 KB\. Raise LAKELENS_MAX_UPLOAD_BYTES"):
+            ingest.ingest_file(small, other, database="demo", table="big", encoding=encoding)
     assert lake_checksums(fresh_backend.root) == before
+    _, result = ingest.ingest_file(small, path, database="demo", table="big")
+    assert result.rows == 50
 
 
 def test_replacing_needs_replace_and_then_swaps_the_data(fresh_backend: LocalBackend) -> None:

@@ -13,6 +13,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -20,8 +21,14 @@ import pytest
 from lib import ingest, ingest_stream
 from lib.backends.local import LocalBackend
 from lib.errors import IngestCancelled, IngestError, TableNotFound
+from tests import aws_fixtures
 from tests.conftest import local_settings
 from tests.real_files import write_amazon_tsv, write_amazon_tsv_large
+
+# the aws fixtures (moto server, fresh bucket per test, backend), used by name
+moto_server = aws_fixtures.moto_server
+aws_settings = aws_fixtures.aws_settings
+aws_backend = aws_fixtures.aws_backend
 
 ROOT = Path(__file__).resolve().parents[2]
 BIG_ROWS = 1_000_000  # about 225 MB of TSV
@@ -191,3 +198,38 @@ def test_cancel_stops_the_work_and_removes_what_it_wrote(big_files: tuple[Path, 
     with pytest.raises(TableNotFound):
         backend.get_table("amazon", "cancelled")
     backend.close()
+
+
+def test_on_aws_the_raw_file_and_the_parquet_go_to_s3_and_the_table_to_glue(aws_backend: Any, tmp_path: Path) -> None:
+    """The same streaming ingest against moto's S3 and Glue: the raw file's bytes, one Parquet object per partition
+    (read back with pyarrow), the table and its partitions registered with s3:// locations."""
+    import io
+
+    import boto3
+    import pyarrow.parquet as pq
+
+    from tests.aws_fixtures import BUCKET, REGION
+
+    path = write_amazon_tsv(tmp_path / "amazon_reviews_us_Apparel_v1_00.tsv", rows=2_000)
+    done = ingest_stream.ingest_large(
+        aws_backend, path, database="shop", table="reviews", partition_by="product_category"
+    )
+    s3 = boto3.client("s3", endpoint_url=aws_backend.settings.endpoint_url, region_name=REGION)
+    raw = s3.get_object(Bucket=BUCKET, Key=f"lake/raw/shop/reviews/{path.name}")["Body"].read()
+    assert raw == path.read_bytes()
+    frame = pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE)
+    table = aws_backend.get_table("shop", "reviews")
+    assert table.location == f"s3://{BUCKET}/lake/curated/shop/reviews/"
+    partitions = aws_backend.list_partitions("shop", "reviews").partitions
+    assert {p.values[0] for p in partitions} == set(frame["product_category"])
+    total = 0
+    for partition in partitions:
+        key = partition.location.removeprefix(f"s3://{BUCKET}/")
+        objects = s3.list_objects_v2(Bucket=BUCKET, Prefix=key)["Contents"]
+        for obj in objects:
+            part = pq.read_table(io.BytesIO(s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()))
+            total += part.num_rows
+            expected = frame[frame["product_category"] == partition.values[0]]
+            assert part.num_rows == len(expected)
+            assert part.column("review_body").null_count == int(expected["review_body"].isna().sum())
+    assert total == len(frame) == done.rows
