@@ -885,27 +885,38 @@ class AwsBackend(Backend):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+# Athena's result types as Arrow types of the same width, so a Parquet download (and a table written from one,
+# like a balanced table) has the column types the local engine gives it: an integer column stays int32.
 _ARROW_TYPES = {
-    "tinyint": "int64",
-    "smallint": "int64",
-    "integer": "int64",
-    "int": "int64",
+    "tinyint": "int8",
+    "smallint": "int16",
+    "integer": "int32",
+    "int": "int32",
     "bigint": "int64",
     "double": "float64",
-    "float": "float64",
-    "real": "float64",
+    "float": "float32",
+    "real": "float32",
     "boolean": "bool",
     "date": "date32",
+    "timestamp": "timestamp[us]",
 }
+
+
+def _arrow_type(column: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    kind = str(column.get("Type", "")).lower()
+    if kind == "decimal" and column.get("Precision"):
+        return pa.decimal128(int(column["Precision"]), int(column.get("Scale") or 0))
+    return pa.type_for_alias(_ARROW_TYPES.get(kind, "string"))
 
 
 def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: str) -> int:
     """Copy or convert Athena's CSV result from a streaming body to ``target``; returns the data rows."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {c["Name"]: pa.type_for_alias(_ARROW_TYPES.get(c.get("Type", "").lower(), "string")) for c in columns}
+    types = {c["Name"]: _arrow_type(c) for c in columns}
     options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
     rows = 0
     if fmt == "csv":
