@@ -917,7 +917,8 @@ def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: 
     import pyarrow.parquet as pq
 
     types = {c["Name"]: _arrow_type(c) for c in columns}
-    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    # Athena writes NULL as an empty unquoted field and an empty string as "": keep the two apart.
+    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False)
     rows = 0
     if fmt == "csv":
         with target.open("wb") as handle:
