@@ -314,13 +314,9 @@ class AwsBackend(Backend):
             )
         if missing is not None and ("not found" in lowered or "does not exist" in lowered):
             return missing
-        position = re.search(r"line (\d+):(\d+)", message)
-        if position:
-            return SqlError(
-                f"Athena could not run the query: {_sentence(message)}",
-                line=int(position.group(1)),
-                column=int(position.group(2)),
-            )
+        positioned = _sql_error_at(message)
+        if positioned is not None:
+            return positioned
         return QueryFailed(f"Athena refused to {action}: {_sentence(message or 'no reason given')}")
 
     def _scrub(self, text: str) -> str:
@@ -751,8 +747,11 @@ class AwsBackend(Backend):
                 return execution
             if state == "FAILED":
                 reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or ""
-                raise _athena_failure(self._scrub(reason)) or QueryFailed(
-                    f"The query failed: {_sentence(self._scrub(reason) or 'Athena gave no reason')}"
+                reason = self._scrub(reason)
+                raise (
+                    _athena_failure(reason)
+                    or _sql_error_at(reason)
+                    or QueryFailed(f"The query failed: {_sentence(reason or 'Athena gave no reason')}")
                 )
             if state == "CANCELLED":
                 raise QueryCancelled("The query was cancelled.")
@@ -1010,6 +1009,23 @@ def _athena_failure(reason: str) -> LakeLensError | None:
         name = match.group(1).strip("\"`'").split(".")[-1]
         return NotFound(f"Database {name!r} does not exist in the catalog{at}.")
     return None
+
+
+def _sql_error_at(reason: str) -> SqlError | None:
+    """A reason that points at a line and column of the SQL (a syntax error, an unknown column or function) is
+    an error in the analyst's SQL, as the local engine reports it, with the place for the editor to show.
+
+    Athena reports these as a FAILED query (COLUMN_NOT_FOUND, SYNTAX_ERROR...), or for some syntax errors as an
+    InvalidRequestException from StartQueryExecution; both end here.
+    """
+    position = re.search(r"line (\d+):(\d+)", reason)
+    if not position:
+        return None
+    return SqlError(
+        f"Athena could not run the query: {_sentence(reason)}",
+        line=int(position.group(1)),
+        column=int(position.group(2)),
+    )
 
 
 def _is_header(row: list[str | None], columns: list[dict[str, Any]], statement_type: str | None) -> bool:
