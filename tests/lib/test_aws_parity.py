@@ -178,6 +178,32 @@ def partitions(backend: Backend) -> Any:
     return sorted((p.values, backend.location_key(p.location)) for p in page.partitions)
 
 
+def automl_config(name: str = "parity", **changes: Any) -> Any:
+    from lib.automl import jobs
+
+    values: dict[str, Any] = {
+        "name": name,
+        "database": "demo",
+        "table": "reviews",
+        "text_column": "review_body",
+        "label_column": "star_rating",
+        "label_source": "rating",
+        "budget_s": 10,
+        "max_rows": 50_000,
+    }
+    return jobs.JobConfig(**(values | changes))
+
+
+def automl_data(backend: Backend) -> Any:
+    """The AutoML job's AnalyzingData stage: class counts (one aggregate query) and the hash-ordered sample."""
+    from lib.automl import engine
+
+    config = automl_config(max_rows=700)
+    profile = engine.profile(backend, config)
+    dataset = engine.load(backend, config, profile)
+    return {"profile": profile, "texts": dataset.texts, "y": dataset.y.tolist(), "classes": dataset.classes}
+
+
 QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
     "raw zone aggregates": "SELECT product_category, count(*) AS n, sum(helpful_votes) AS helpful, "
     "avg(total_votes) AS votes, min(review_date) AS first_day, count_if(verified_purchase = 'Y') AS verified "
@@ -204,6 +230,7 @@ COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
     "Lake: Parquet preview": preview(f"{demo.CURATED_PREFIX}product_category=Books/part-0.parquet"),
     "Lake: catalog": catalog,
     "Lake: partitions": partitions,
+    "AutoML: profile and training sample": automl_data,
 }
 
 
@@ -302,3 +329,60 @@ def test_balancing_writes_the_same_table_on_both_backends(lakes: Lakes) -> None:
     local, aws = on_both(lakes, balance)
     assert_same(local, aws, "balanced")
     assert local["rows"] > 0
+
+
+# -- AutoML ---------------------------------------------------------------------------------------------------
+def test_an_automl_job_trains_from_athena_and_keeps_its_records_in_s3(lakes: Lakes) -> None:
+    """The same local AutoML job on both backends: on aws its runner process reads the data through Athena (the
+    stand-in, over HTTP) and writes every record to S3. The data it trained on is the same; the search itself is
+    time-boxed, so its candidates may differ and are only checked to exist."""
+    from lib.automl import jobs
+
+    names = {"local": "parity-local", "aws": "parity-aws"}
+    for kind, backend in (("local", lakes.local), ("aws", lakes.aws)):
+        jobs.start_job(backend, automl_config(names[kind]))
+    records = {}
+    for kind, backend in (("local", lakes.local), ("aws", lakes.aws)):
+        status = jobs.wait(backend, names[kind], timeout_s=240)
+        assert status.status == "Completed", status.failure_reason
+        records[kind] = jobs.read_json(backend, names[kind], "data.json")
+    assert_same(normal(records["local"]), normal(records["aws"]), "data.json")
+    candidates = jobs.read_json(lakes.aws, names["aws"], "candidates.json")
+    assert candidates
+    best = candidates[0]["name"]
+    model = lakes.aws.stat(jobs.candidate_key(names["aws"], best, "model.joblib"))
+    assert model.size > 0
+    assert lakes.aws.to_s3_location(model.key).startswith(f"s3://{BUCKET}/lake/automl/")
+    assert [j.config.name for j in jobs.list_jobs(lakes.aws)] == [names["aws"]]
+
+
+def test_an_autopilot_launch_exports_the_athena_sample_to_s3(lakes: Lakes) -> None:
+    """Autopilot's input is the sample query's result written as CSV into the lake, then CreateAutoMLJobV2 (moto
+    records the job; it trains nothing). The CSV holds what the local engine's sample holds."""
+    import csv
+
+    from lib.automl import autopilot
+
+    settings = lakes.aws.settings.replace(sagemaker_role_arn="arn:aws:iam::123456789012:role/autopilot")
+    plan = autopilot.plan_launch(
+        settings,
+        name="parity-autopilot",
+        database="demo",
+        table="reviews",
+        text_column="review_body",
+        label_column="star_rating",
+        label_source="rating",
+        max_runtime_s=600,
+        backend=lakes.aws,
+    )
+    sagemaker = autopilot.client(settings)
+    arn = autopilot.launch(sagemaker, lakes.aws, plan, max_rows=400)
+    assert arn.endswith("parity-autopilot")
+    exported = list(
+        csv.reader(io.StringIO(lakes.aws.read("automl/autopilot/parity-autopilot/input/train.csv").decode()))
+    )
+    expected = lakes.local.run_query(plan.sql, max_rows=400).frame
+    assert exported[0] == ["text", "label"]
+    assert exported[1:] == [[str(t), str(v)] for t, v in zip(expected["text"], expected["label"], strict=True)]
+    listed = [j.name for j in autopilot.list_jobs(sagemaker)]
+    assert "parity-autopilot" in listed
