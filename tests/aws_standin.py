@@ -487,9 +487,10 @@ class Query:
     # -- SELECT -------------------------------------------------------------------------------------------
     def _select(self, tree: exp.Expression, explain: bool = False) -> None:
         con = duckdb.connect(":memory:")
+        con.execute("SET ieee_floating_point_ops = true")  # Trino: 1e0 / 0 is Infinity, not NULL
         self.execution.connection = con
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-        loaded: dict[tuple[str, str], None] = {}
+        loaded: dict[tuple[str, str], dict[str, Any]] = {}
         with tempfile.TemporaryDirectory(prefix="aws-standin-") as scratch:
             for table in list(tree.find_all(exp.Table)):
                 if not table.name or (not table.db and table.name.lower() in ctes):
@@ -500,10 +501,12 @@ class Query:
                 if (database, name) not in loaded:
                     definition = self._glue_table(database, name, table.catalog, where)
                     self._load(con, definition, Path(scratch))
-                    loaded[(database, name)] = None
+                    loaded[(database, name)] = definition
                 table.set("catalog", None)
                 table.set("db", exp.to_identifier(database, quoted=True))
                 table.set("this", exp.to_identifier(name, quoted=True))
+            _integer_division(tree, loaded)
+            _name_outputs(tree)
             duck_sql = tree.sql(dialect="duckdb")
             if explain:
                 duck_sql = "EXPLAIN " + duck_sql
@@ -972,6 +975,73 @@ def _formatter(duck: Any) -> Callable[[Any], str]:
     return _format_value
 
 
+# -- Athena semantics DuckDB does not share ---------------------------------------------------------------------
+def _integer_division(tree: exp.Expression, tables: dict[tuple[str, str], dict[str, Any]]) -> None:
+    """Trino divides integers as integers (7 / 2 is 3) and fails on an integer division by zero; DuckDB gives
+    3.5 and NULL. The operand types come from sqlglot's type annotation over the Glue columns; a query it cannot
+    type keeps DuckDB's division."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    schema: dict[str, dict[str, dict[str, str]]] = {}
+    for (database, name), table in tables.items():
+        columns = [*table.get("StorageDescriptor", {}).get("Columns", []), *table.get("PartitionKeys", [])]
+        schema.setdefault(database, {})[name] = {
+            c["Name"].lower(): _duck_type(c.get("Type", "string")) for c in columns
+        }
+    originals = list(tree.find_all(exp.Div))
+    if not originals:
+        return
+    for number, division in enumerate(originals):
+        division.meta["standin_division"] = number  # the copy keeps it, so each division finds its typed twin
+    try:
+        typed = qualify(tree.copy(), schema=schema, dialect="duckdb", expand_alias_refs=False, expand_stars=False)
+        annotate_types(typed, schema=schema, dialect="duckdb")
+    except Exception:
+        return
+    twins: dict[int, exp.Div] = {}
+    for division in typed.find_all(exp.Div):
+        twins.setdefault(division.meta.get("standin_division", -1), division)
+    for number, original in enumerate(originals):
+        copy = twins.get(number)
+        if copy is None:
+            continue
+        left, right = copy.this.type, copy.expression.type
+        if (
+            left is None
+            or right is None
+            or not (left.is_type(*exp.DataType.INTEGER_TYPES) and right.is_type(*exp.DataType.INTEGER_TYPES))
+        ):
+            continue
+        divisor = original.expression.copy()
+        quotient = exp.IntDiv(this=original.this.copy(), expression=original.expression.copy())
+        original.replace(
+            exp.Case(
+                ifs=[
+                    exp.If(
+                        this=exp.EQ(this=divisor, expression=exp.Literal.number(0)),
+                        true=exp.Anonymous(this="error", expressions=[exp.Literal.string("Division by zero")]),
+                    )
+                ],
+                default=quotient,
+            )
+        )
+
+
+def _name_outputs(tree: exp.Expression) -> None:
+    """Athena names an unaliased result column that is not a plain column ``_col<position>``; DuckDB names it
+    after the expression (``count_star()``)."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    for index, projection in enumerate(list(select.expressions)):
+        if isinstance(projection, exp.Alias | exp.Column | exp.Star) or projection.alias:
+            continue
+        projection.replace(exp.alias_(projection.copy(), f"_col{index}", quoted=True))
+
+
 # -- errors -------------------------------------------------------------------------------------------------
 def _position(sql: str, node: exp.Expression) -> str:
     starts = [
@@ -1003,6 +1073,8 @@ def _duckdb_failure(exc: duckdb.Error, sql: str) -> AthenaFailure:
     if function:
         name = function.group(1)
         return AthenaFailure("FUNCTION_NOT_FOUND", f"{_word_position(sql, name)}: Function '{name}' not registered")
+    if "Division by zero" in text:
+        return AthenaFailure("DIVISION_BY_ZERO", "Division by zero")
     if isinstance(exc, duckdb.ConversionException):
         return AthenaFailure("INVALID_CAST_ARGUMENT", text.splitlines()[0])
     if isinstance(exc, duckdb.BinderException | duckdb.CatalogException | duckdb.ParserException):

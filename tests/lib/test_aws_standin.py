@@ -326,3 +326,14 @@ def test_it_serves_from_the_command_line_until_stopped(tmp_path: Path) -> None:
     finally:
         process.terminate()
         assert process.wait(timeout=10) == 0
+
+
+def test_integers_divide_as_in_trino_and_unnamed_columns_are_numbered(aws: dict[str, Any]) -> None:
+    put_parquet(aws, "votes/p.parquet", pa.table({"helpful": pa.array([7, -7], pa.int32()), "total": [2, 0]}))
+    create_table(aws, "votes", [("helpful", "int"), ("total", "bigint")])
+    sql = "SELECT helpful, helpful / 2, CAST(helpful AS double) / 2 AS half, count(*) OVER () FROM votes ORDER BY 1"
+    _, rows, _ = run(aws, sql)
+    assert rows == [["helpful", "_col1", "half", "_col3"], ["-7", "-3", "-3.5", "2"], ["7", "3", "3.5", "2"]]
+    assert failure(aws, "SELECT helpful / total FROM votes") == "DIVISION_BY_ZERO: Division by zero"
+    _, rows, _ = run(aws, "SELECT 1e0 / 0 AS inf")
+    assert rows[1] == ["Infinity"]
