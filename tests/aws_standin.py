@@ -507,6 +507,7 @@ class Query:
                 table.set("this", exp.to_identifier(name, quoted=True))
             _integer_division(tree, loaded)
             _name_outputs(tree)
+            tree = tree.transform(_null_when_no_match)
             duck_sql = tree.sql(dialect="duckdb")
             if explain:
                 duck_sql = "EXPLAIN " + duck_sql
@@ -1026,6 +1027,16 @@ def _integer_division(tree: exp.Expression, tables: dict[tuple[str, str], dict[s
                 default=quotient,
             )
         )
+
+
+def _null_when_no_match(node: exp.Expression) -> exp.Expression:
+    """Trino's regexp_extract is NULL when the pattern does not match; DuckDB's is ''."""
+    if isinstance(node, exp.RegexpExtract) and not node.meta.get("standin_wrapped"):
+        inner = node.copy()
+        inner.meta["standin_wrapped"] = True
+        matched = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
+        return exp.Case(ifs=[exp.If(this=matched, true=inner)])
+    return node
 
 
 def _name_outputs(tree: exp.Expression) -> None:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +79,8 @@ def normal(value: Any) -> Any:
         return value
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         value = value.item()  # numpy scalars
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int | float | Decimal):
+        return float(value)  # a decimal is a Decimal locally and a float on aws: README, Known differences
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     if isinstance(value, date):
@@ -110,13 +111,15 @@ def on_both(lakes: Lakes, compute: Callable[[Backend], Any]) -> tuple[Any, Any]:
 
 
 # -- what is compared -----------------------------------------------------------------------------------------
-def sentiment_parts(qualified: str, definition: sentiment.SentimentDefinition) -> Callable[[Backend], Any]:
+def sentiment_parts(
+    qualified: str, definition: sentiment.SentimentDefinition, filters: sentiment.Filters | None = None
+) -> Callable[[Backend], Any]:
     """The Sentiment page's tidy frames (counts, lengths, monthly) and its per-category summaries."""
 
     def compute(backend: Backend) -> Any:
         database, _, name = qualified.partition(".")
         table = backend.get_table(database, name)
-        spec = sentiment.Spec(table, sentiment.detect_columns(table), definition)
+        spec = sentiment.Spec(table, sentiment.detect_columns(table), definition, filters or sentiment.Filters())
 
         def run(sql: str) -> pd.DataFrame:
             return backend.run_query(sql, max_rows=sentiment.MAX_GROUPS).frame
@@ -204,6 +207,14 @@ def automl_data(backend: Backend) -> Any:
     return {"profile": profile, "texts": dataset.texts, "y": dataset.y.tolist(), "classes": dataset.classes}
 
 
+FILTERS = sentiment.Filters(
+    categories=("Books", "Wireless", "Toys"),
+    date_from=date(2013, 6, 1),
+    date_to=date(2015, 3, 31),
+    rating_min=2,
+    text_contains="love",
+)
+
 QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
     "raw zone aggregates": "SELECT product_category, count(*) AS n, sum(helpful_votes) AS helpful, "
     "avg(total_votes) AS votes, min(review_date) AS first_day, count_if(verified_purchase = 'Y') AS verified "
@@ -211,6 +222,17 @@ QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
     "curated types": "SELECT review_id, star_rating, review_date, verified_purchase, review_words, "
     "helpful_votes / NULLIF(total_votes, 0) AS ratio, CAST(star_rating AS double) / 3 AS third "
     "FROM demo.reviews ORDER BY review_id LIMIT 50",
+    "integer division and unnamed columns": "SELECT product_category, count(*), sum(helpful_votes) / count(*), "
+    "max(total_votes) / 2 AS half, avg(star_rating) FROM demo.reviews GROUP BY 1 ORDER BY 1",
+    "decimals and timestamps": "SELECT CAST(avg(star_rating) AS decimal(10, 2)) AS avg2, "
+    "min(CAST(review_date AS timestamp)) AS first_at, date_add('day', 1, max(review_date)) AS after, "
+    "date_diff('day', min(review_date), max(review_date)) AS span FROM demo.reviews",
+    "text functions": "SELECT review_id, length(review_body) AS chars, cardinality(split(review_body, ' ')) AS words, "
+    "regexp_extract(review_headline, '(\\w+) Stars', 1) AS stars_word, lower(review_headline) AS low, "
+    "strpos(review_body, 'great') AS at FROM demo.reviews ORDER BY review_id LIMIT 40",
+    "show tables": "SHOW TABLES IN demo",
+    "describe": "DESCRIBE demo.reviews",
+    "show columns": "SHOW COLUMNS IN demo.reviews_raw",
     "dates and nulls": "SELECT date_trunc('month', review_date) AS month, count(*) AS n, "
     "approx_distinct(product_id) AS products, max(CASE WHEN star_rating > 9 THEN 1 END) AS never "
     "FROM demo.reviews GROUP BY 1 ORDER BY 1",
@@ -222,6 +244,8 @@ COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
     "sentiment page data, raw zone": lambda b: sentiment.page_data("demo.reviews_raw", backend=b),
     "sentiment frames, curated": sentiment_parts("demo.reviews", "three_class"),
     "sentiment frames, raw": sentiment_parts("demo.reviews_raw", "binary"),
+    "sentiment frames, filtered": sentiment_parts("demo.reviews", "three_class", FILTERS),
+    "sentiment frames, raw zone filtered": sentiment_parts("demo.reviews_raw", "three_class", FILTERS),
     **{f"SQL: {title}": query(sql) for title, sql in QUERIES.items()},
     "SQL: truncated at max_rows": stats("SELECT review_id FROM demo.reviews ORDER BY review_id"),
     "Lake: raw listing": listing(demo.RAW_PREFIX),
@@ -246,6 +270,22 @@ def test_a_cut_result_has_a_total_only_on_the_local_backend(lakes: Lakes) -> Non
     sql = "SELECT review_id FROM demo.reviews"
     assert lakes.local.run_query(sql, max_rows=10).stats.total_rows == ROWS
     assert lakes.aws.run_query(sql, max_rows=10).stats.total_rows is None
+
+
+def test_decimals_are_exact_locally_and_floats_on_aws(lakes: Lakes) -> None:
+    """Athena hands a decimal over as text and LakeLens's aws backend reads it as a float; DuckDB gives Decimal."""
+    sql = "SELECT CAST(1.25 AS decimal(5, 2)) AS d"
+    assert lakes.local.run_query(sql).frame["d"].tolist() == [Decimal("1.25")]
+    assert lakes.aws.run_query(sql).frame["d"].tolist() == [1.25]
+
+
+def test_arrays_maps_and_rows_come_back_as_text_on_aws(lakes: Lakes) -> None:
+    """GetQueryResults gives every value as text, an array as "[a, b]": the aws backend keeps that text."""
+    sql = "SELECT split('a b', ' ') AS parts, map(ARRAY['k'], ARRAY[1]) AS m"
+    local = lakes.local.run_query(sql).frame
+    aws = lakes.aws.run_query(sql).frame
+    assert list(local["parts"][0]) == ["a", "b"]
+    assert aws.iloc[0].tolist() == ["[a, b]", "{k=1}"]
 
 
 def test_the_headline_numbers_match_pandas_on_the_demo_files(lakes: Lakes) -> None:

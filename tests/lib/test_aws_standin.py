@@ -337,3 +337,10 @@ def test_integers_divide_as_in_trino_and_unnamed_columns_are_numbered(aws: dict[
     assert failure(aws, "SELECT helpful / total FROM votes") == "DIVISION_BY_ZERO: Division by zero"
     _, rows, _ = run(aws, "SELECT 1e0 / 0 AS inf")
     assert rows[1] == ["Infinity"]
+
+
+def test_regexp_extract_is_null_when_the_pattern_does_not_match(aws: dict[str, Any]) -> None:
+    _, rows, _ = run(
+        aws, "SELECT regexp_extract('Five Stars', '(\\w+) Stars', 1) AS hit, regexp_extract('x', 'y') AS miss"
+    )
+    assert rows[1] == ["Five", None]
