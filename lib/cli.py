@@ -37,6 +37,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.if_missing and demo.exists(backend):
         print(f"Demo lake already present at {where}")
         return 0
+    if args.if_missing and settings.backend == "aws":  # `make run`: never write to an AWS account unasked
+        print(f"No demo lake in {where}; on aws it is built only when asked: python -m lib demo")
+        return 0
     started = time.perf_counter()
     last = [-1]
 

@@ -44,6 +44,11 @@ def run_cli(*args: str, standin: StandIn, bucket: str = BUCKET) -> subprocess.Co
 
 
 def test_demo_builds_the_lake_in_s3_and_registers_it_in_glue(standin: StandIn) -> None:
+    skipped = run_cli("demo", "--if-missing", standin=standin)  # what `make run` does: no writes unasked
+    assert skipped.returncode == 0 and "built only when asked" in skipped.stdout
+    assert "Contents" not in boto3.client("s3", region_name=REGION, endpoint_url=standin.url).list_objects_v2(
+        Bucket=BUCKET
+    )
     done = run_cli("demo", "--rows", "300", standin=standin)
     assert done.returncode == 0, done.stderr
     assert f"s3://{BUCKET}/lake/" in done.stdout
