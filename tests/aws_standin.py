@@ -1167,8 +1167,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.bucket:
         standin._client("s3", DEFAULT_REGION).create_bucket(Bucket=args.bucket)
     print(f"AWS stand-in (moto + an Athena that runs SQL) serving at {standin.url}; Ctrl-C stops it.", flush=True)
+    lake = f"s3://{args.bucket}/lake/" if args.bucket else "s3://<bucket>/lake/"
     print(
-        f"  LAKELENS_BACKEND=aws LAKELENS_ENDPOINT_URL={standin.url} LAKELENS_AWS_REGION={DEFAULT_REGION}", flush=True
+        f"  export LAKELENS_BACKEND=aws LAKELENS_S3_LAKE={lake} LAKELENS_ENDPOINT_URL={standin.url} "
+        f"LAKELENS_AWS_REGION={DEFAULT_REGION} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing",
+        flush=True,
     )
     import signal
 
