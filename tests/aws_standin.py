@@ -77,6 +77,7 @@ _HANDLED = {
     "GetQueryResults",
     "StopQueryExecution",
 }
+HIVE_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the partition value Hive (and Athena) read as NULL
 _LAZY_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 _OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 _CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=5, read_timeout=60)
@@ -568,7 +569,7 @@ class Query:
                 view = f"_src_{uuid.uuid4().hex[:12]}"
                 self._read_file(con, table, storage, columns, path, view)
                 parts = [_quote(c) for c, _ in columns] + [
-                    f"CAST({_literal(v)} AS {_duck_type(t)}) AS {_quote(k)}"
+                    f"CAST({'NULL' if v == HIVE_NULL_PARTITION else _literal(v)} AS {_duck_type(t)}) AS {_quote(k)}"
                     for (k, t), v in zip(keys, values, strict=False)
                 ]
                 selects.append(f"SELECT {', '.join(parts)} FROM {view}")

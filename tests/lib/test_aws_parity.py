@@ -27,6 +27,7 @@ from lib import demo, lake, sentiment
 from lib.backends.aws import AwsBackend
 from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
+from lib.catalog import Column, delimited_table
 from lib.sql import week1_queries
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
@@ -288,6 +289,24 @@ def test_arrays_maps_and_rows_come_back_as_text_on_aws(lakes: Lakes) -> None:
     assert aws.iloc[0].tolist() == ["[a, b]", "{k=1}"]
 
 
+def test_an_empty_text_field_of_a_raw_table_is_null_locally_and_empty_on_aws(lakes: Lakes) -> None:
+    """Athena's text SerDes read an empty field of a string column as ''; the local engine reads NULL."""
+    for backend in (lakes.local, lakes.aws):
+        backend.write("raw/blanks/b.csv", b"id,name\n1,\n2,Bo\n")
+        backend.register_table(
+            delimited_table(
+                "uploads",
+                "blanks",
+                [Column("id", "int"), Column("name", "string")],
+                lake.location_for(backend, "raw/blanks/"),
+            ),
+            replace=True,
+        )
+    sql = "SELECT name FROM uploads.blanks ORDER BY id"
+    assert pd.isna(lakes.local.run_query(sql).frame["name"].tolist()[0])
+    assert lakes.aws.run_query(sql).frame["name"].tolist() == ["", "Bo"]
+
+
 def test_the_headline_numbers_match_pandas_on_the_demo_files(lakes: Lakes) -> None:
     """Independent of both engines: pandas reads the curated Parquet files the local lake holds."""
     files = sorted((lakes.root / demo.CURATED_PREFIX).glob("product_category=*/*.parquet"))
@@ -426,3 +445,52 @@ def test_an_autopilot_launch_exports_the_athena_sample_to_s3(lakes: Lakes) -> No
     assert exported[1:] == [[str(t), str(v)] for t, v in zip(expected["text"], expected["label"], strict=True)]
     listed = [j.name for j in autopilot.list_jobs(sagemaker)]
     assert "parity-autopilot" in listed
+
+
+# -- ingest ---------------------------------------------------------------------------------------------------
+MESSY_CSV = (
+    "id,name,score,joined,member,note\n"
+    '1,"Smith, Ada",4.5,2021-03-01,true,"said ""hi"""\n'
+    "2,Bob,,2021-03-02,false,\n"
+    '3,"",7,,true,plain\n'
+    '4,Eve,-1.25,2021-04-30,,"two, commas, here"\n'
+)
+MESSY_JSONL = '{"id": 1, "tag": "a", "n": 3}\n{"id": 2, "tag": null}\n{"id": 3, "tag": "", "n": 0}\n'
+
+
+@pytest.mark.parametrize(
+    ("filename", "body", "options"),
+    [
+        ("people.csv", MESSY_CSV, {}),
+        ("people_curated.csv", MESSY_CSV, {"partition_by": "member"}),
+        ("tags.jsonl", MESSY_JSONL, {"curated": True}),
+        ("scores.tsv", MESSY_CSV.replace('"Smith, Ada"', "Smith Ada").replace(",", "\t"), {}),
+    ],
+    ids=["quoted csv", "csv partitioned", "json lines", "tsv"],
+)
+def test_an_ingested_file_reads_the_same_on_both_backends(
+    lakes: Lakes, tmp_path: Path, filename: str, body: str, options: dict[str, Any]
+) -> None:
+    """The Lake page's ingest: raw file and curated copy registered on each backend, then read back with SQL."""
+    from lib import ingest
+
+    path = tmp_path / filename
+    path.write_text(body)
+    table = filename.split(".")[0]
+
+    def ingest_and_read(backend: Backend) -> Any:
+        plan, _ = ingest.ingest_file(backend, path, database="uploads", table=table, replace=True, **options)
+        tables = [t for t in backend.list_tables("uploads") if t.name.startswith(table)]
+        first = plan.columns[0].name
+        rows = {}
+        for defined in sorted(tables, key=lambda t: t.name):
+            frame = backend.run_query(f'SELECT * FROM uploads.{defined.name} ORDER BY "{first}"').frame
+            if defined.format in ("csv", "tsv"):
+                # README, Known differences: an empty field of a raw text table is NULL locally, '' on Athena
+                frame = frame.map(lambda v: None if isinstance(v, str) and v == "" else v)
+            rows[defined.name] = frame
+        return {"columns": [(c.name, c.type) for c in plan.columns], "tables": list(rows), "rows": rows}
+
+    local, aws = on_both(lakes, ingest_and_read)
+    assert_same(local, aws, filename)
+    assert all(len(frame["rows"]) > 1 for frame in local["rows"].values())
