@@ -347,13 +347,13 @@ def test_regexp_extract_is_null_when_the_pattern_does_not_match(aws: dict[str, A
 
 
 def test_the_hive_default_partition_reads_as_null(aws: dict[str, Any]) -> None:
-    put_parquet(aws, "flags/on=__HIVE_DEFAULT_PARTITION__/p.parquet", pa.table({"n": pa.array([1], pa.int64())}))
-    create_table(aws, "flags", [("n", "bigint")], partition_keys=[("on", "boolean")])
-    location = f"s3://{BUCKET}/flags/on=__HIVE_DEFAULT_PARTITION__/"
+    put_parquet(aws, "flags/active=__HIVE_DEFAULT_PARTITION__/p.parquet", pa.table({"n": pa.array([1], pa.int64())}))
+    create_table(aws, "flags", [("n", "bigint")], partition_keys=[("active", "boolean")])
+    location = f"s3://{BUCKET}/flags/active=__HIVE_DEFAULT_PARTITION__/"
     aws["glue"].create_partition(
         DatabaseName="db",
         TableName="flags",
         PartitionInput={"Values": ["__HIVE_DEFAULT_PARTITION__"], "StorageDescriptor": {"Location": location}},
     )
-    _, rows, _ = run(aws, "SELECT n, on FROM flags")
+    _, rows, _ = run(aws, "SELECT n, active FROM flags")
     assert rows[1] == ["1", None]
