@@ -170,8 +170,8 @@ class StandIn:
     """moto with an Athena that executes SQL, served on 127.0.0.1.
 
     ``queue_s`` and ``run_s`` hold each query in QUEUED and in RUNNING for that long (a test sets ``run_s`` to
-    have time to cancel a query); both are zero by default, and a query is still QUEUED when StartQueryExecution
-    answers, because it runs on a thread of its own.
+    have time to cancel a query). Both are zero by default; the query still runs on a thread of its own, so a
+    client polls it (usually seeing RUNNING first) exactly as it polls Athena.
     """
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
@@ -392,15 +392,13 @@ class StandIn:
             text = io.StringIO()
             for row in execution.rows:
                 text.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row) + "\n")
-            key_suffix = ""
         else:
             text = io.StringIO("".join(f"{row[0] or ''}\n" for row in execution.rows))
             execution.output = execution.output[: -len(".csv")] + ".txt"
-            key_suffix = ""
         parts = urlsplit(execution.output)
         s3 = self._client("s3", execution.region)
         try:
-            s3.put_object(Bucket=parts.netloc, Key=parts.path.lstrip("/") + key_suffix, Body=text.getvalue().encode())
+            s3.put_object(Bucket=parts.netloc, Key=parts.path.lstrip("/"), Body=text.getvalue().encode())
             s3.put_object(
                 Bucket=parts.netloc,
                 Key=parts.path.lstrip("/") + ".metadata",
