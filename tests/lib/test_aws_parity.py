@@ -182,6 +182,20 @@ def partitions(backend: Backend) -> Any:
     return sorted((p.values, backend.location_key(p.location)) for p in page.partitions)
 
 
+def registered(prefix: str, name: str) -> Callable[[Backend], Any]:
+    """``python -m lib register``: an existing lake folder as a table, then read back with SQL."""
+
+    def compute(backend: Backend) -> Any:
+        from lib import ingest
+
+        table = ingest.register_prefix(backend, prefix, database="uploads", table=name, replace=True)
+        sql = f"SELECT count(*) AS n, count(DISTINCT review_id) AS ids, sum(star_rating) AS stars FROM uploads.{name}"
+        columns = [(c.name, c.type) for c in table.all_columns]
+        return {"columns": columns, "format": table.format, "counts": backend.run_query(sql).frame}
+
+    return compute
+
+
 def automl_config(name: str = "parity", **changes: Any) -> Any:
     from lib.automl import jobs
 
@@ -256,6 +270,8 @@ COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
     "Lake: catalog": catalog,
     "Lake: partitions": partitions,
     "AutoML: profile and training sample": automl_data,
+    "CLI register: curated folder": registered(demo.CURATED_PREFIX, "reviews_registered"),
+    "CLI register: raw folder": registered(demo.RAW_PREFIX, "reviews_raw_registered"),
 }
 
 
