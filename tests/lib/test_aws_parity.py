@@ -168,6 +168,14 @@ def preview(key: str) -> Callable[[Backend], Any]:
     return compute
 
 
+def home_summary(backend: Backend) -> Any:
+    """The home page's counts, leaving out LakeLens's own folder (README, Known differences): the local catalog
+    lives there on one backend, Athena's result files on the other."""
+    summary = backend.summary()
+    own = lake.prefix_stats(backend, backend.settings.meta_prefix)
+    return [summary.databases, summary.tables, summary.objects - own.objects, summary.bytes - own.bytes]
+
+
 def catalog(backend: Backend) -> Any:
     tables = backend.list_tables(demo.DATABASE)
     return sorted(
@@ -268,6 +276,7 @@ COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
     "Lake: TSV preview": preview(f"{demo.RAW_PREFIX}amazon_reviews_us_Books_v1_00.tsv"),
     "Lake: Parquet preview": preview(f"{demo.CURATED_PREFIX}product_category=Books/part-0.parquet"),
     "Lake: catalog": catalog,
+    "Home: lake summary": home_summary,
     "Lake: partitions": partitions,
     "AutoML: profile and training sample": automl_data,
     "CLI register: curated folder": registered(demo.CURATED_PREFIX, "reviews_registered"),
