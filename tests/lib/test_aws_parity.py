@@ -298,6 +298,14 @@ def test_a_cut_result_has_a_total_only_on_the_local_backend(lakes: Lakes) -> Non
     assert lakes.aws.run_query(sql, max_rows=10).stats.total_rows is None
 
 
+def test_an_integer_column_with_nulls_is_float_locally_and_nullable_int_on_aws(lakes: Lakes) -> None:
+    """The same values (compared by every parity test); only pandas' dtype differs (README, Known differences)."""
+    sql = "SELECT CASE WHEN star_rating > 3 THEN star_rating END AS s FROM demo.reviews ORDER BY review_id"
+    local, aws = lakes.local.run_query(sql).frame["s"], lakes.aws.run_query(sql).frame["s"]
+    assert local.isna().sum() == aws.isna().sum() > 0
+    assert (str(local.dtype), str(aws.dtype)) == ("float64", "Int64")
+
+
 def test_decimals_are_exact_locally_and_floats_on_aws(lakes: Lakes) -> None:
     """Athena hands a decimal over as text and LakeLens's aws backend reads it as a float; DuckDB gives Decimal."""
     sql = "SELECT CAST(1.25 AS decimal(5, 2)) AS d"
