@@ -1083,7 +1083,7 @@ def _frame(rows: list[list[str | None]], columns: list[dict[str, Any]]) -> pd.Da
 
 def _convert(values: list[str | None], athena_type: str) -> Any:
     """Athena hands every value over as text; type it from ResultSetMetadata. Unparseable values stay text."""
-    kind = athena_type.lower().split("(")[0].strip()
+    kind = " ".join(re.sub(r"\([^)]*\)", "", athena_type.lower()).split())  # decimal(10,2), timestamp(3) with time zone
     try:
         if kind in _INT_TYPES:
             return pd.array([None if v is None else int(v) for v in values], dtype="Int64")
@@ -1096,6 +1096,20 @@ def _convert(values: list[str | None], athena_type: str) -> Any:
             return pd.Series([None if v is None else date.fromisoformat(v) for v in values], dtype="object")
         if kind == "timestamp":
             return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
+        if kind == "timestamp with time zone":
+            return pd.Series([None if v is None else _zoned(v) for v in values], dtype="datetime64[us, UTC]")
+    except (ValueError, TypeError, OverflowError, KeyError):
         pass
     return pd.Series(values, dtype="str")
+
+
+def _zoned(text: str) -> pd.Timestamp:
+    """Athena's ``timestamp with time zone`` text (``2023-11-14 22:13:20.000 UTC``, a zone name or an offset
+    after the last space) as a UTC timestamp, as the local engine gives it."""
+    from zoneinfo import ZoneInfo
+
+    stamp, _, zone = text.strip().rpartition(" ")
+    moment = pd.Timestamp(stamp)
+    if zone.startswith(("+", "-")):
+        return pd.Timestamp(f"{stamp}{zone}").tz_convert("UTC")
+    return pd.Timestamp(moment).tz_localize(ZoneInfo(zone)).tz_convert("UTC")

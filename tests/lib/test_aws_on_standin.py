@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -129,3 +130,9 @@ def test_athenas_failures_are_the_errors_the_local_engine_raises(backend: AwsBac
         backend.run_query("SELECT n,\n  nope FROM db.numbers")
     assert "nope" in str(error.value)
     assert (error.value.line, error.value.column) == (2, 3)
+
+
+def test_a_timestamp_with_time_zone_is_a_timestamp_as_on_the_local_engine(backend: AwsBackend) -> None:
+    frame = backend.run_query("SELECT from_unixtime(1700000000) AS t, from_unixtime(NULL) AS missing").frame
+    assert frame["t"].tolist() == [pd.Timestamp("2023-11-14 22:13:20", tz="UTC")]
+    assert frame["missing"].isna().all()
