@@ -524,7 +524,9 @@ class Query:
         names = [str(d[0]) for d in described]
         types = [_athena_type(d[1]) for d in described]
         self.execution.statement_type = "DML"
-        self.execution.columns = [_column_info(n, t) for n, t in zip(names, types, strict=True)]
+        self.execution.columns = [
+            _column_info(n, t, _decimal_digits(d[1])) for n, t, d in zip(names, types, described, strict=True)
+        ]
         formatters = [_formatter(d[1]) for d in described]
         self.execution.rows = [list(names)] + [
             [None if v is None else fmt(v) for v, fmt in zip(record, formatters, strict=True)] for record in records
@@ -895,7 +897,15 @@ def _athena_type(duck: Any) -> str:
     return _ATHENA_TYPES.get(kind, "varchar")
 
 
-def _column_info(name: str, athena_type: str) -> dict[str, Any]:
+def _decimal_digits(duck: Any) -> tuple[int, int] | None:
+    """(precision, scale) of a DuckDB DECIMAL type, which Athena reports in ColumnInfo."""
+    if str(getattr(duck, "id", "")).lower() != "decimal":
+        return None
+    children = dict(getattr(duck, "children", []))
+    return int(children.get("precision", 38)), int(children.get("scale", 0))
+
+
+def _column_info(name: str, athena_type: str, digits: tuple[int, int] | None = None) -> dict[str, Any]:
     precision = {
         "varchar": 2147483647,
         "string": 2147483647,
@@ -916,8 +926,8 @@ def _column_info(name: str, athena_type: str) -> dict[str, Any]:
         "Name": name,
         "Label": name,
         "Type": athena_type,
-        "Precision": precision,
-        "Scale": 0,
+        "Precision": digits[0] if digits else precision,
+        "Scale": digits[1] if digits else 0,
         "Nullable": "UNKNOWN",
         "CaseSensitive": athena_type in ("varchar", "string"),
     }

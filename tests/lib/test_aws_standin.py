@@ -357,3 +357,9 @@ def test_the_hive_default_partition_reads_as_null(aws: dict[str, Any]) -> None:
     )
     _, rows, _ = run(aws, "SELECT n, active FROM flags")
     assert rows[1] == ["1", None]
+
+
+def test_a_decimal_result_column_carries_its_precision_and_scale(aws: dict[str, Any]) -> None:
+    columns, rows, _ = run(aws, "SELECT CAST(1.5 AS decimal(7, 2)) AS d")
+    assert (columns[0]["Type"], columns[0]["Precision"], columns[0]["Scale"]) == ("decimal", 7, 2)
+    assert rows[1] == ["1.50"]
