@@ -904,7 +904,7 @@ _ARROW_TYPES = {
 def _arrow_type(column: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    kind = str(column.get("Type", "")).lower()
+    kind = _type_kind(str(column.get("Type", "")))
     if kind == "decimal" and column.get("Precision"):
         return pa.decimal128(int(column["Precision"]), int(column.get("Scale") or 0))
     return pa.type_for_alias(_ARROW_TYPES.get(kind, "string"))
@@ -927,18 +927,45 @@ def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: 
             for batch in reader:
                 rows += batch.num_rows
         return rows
+    zoned = {c["Name"] for c in columns if _type_kind(str(c.get("Type", ""))) == "timestamp with time zone"}
     with pacsv.open_csv(body, convert_options=options) as reader:
+        schema = _zoned_schema(reader.schema, zoned)
         if fmt == "parquet":
-            with pq.ParquetWriter(str(target), reader.schema) as writer:
+            with pq.ParquetWriter(str(target), schema) as writer:
                 for batch in reader:
-                    writer.write_batch(batch)
+                    writer.write_batch(_zoned_batch(batch, schema, zoned))
                     rows += batch.num_rows
         else:
             with target.open("w", encoding="utf-8") as handle:
                 for batch in reader:
-                    batch.to_pandas().to_json(handle, orient="records", lines=True, date_format="iso")
+                    frame = _zoned_batch(batch, schema, zoned).to_pandas()
+                    frame.to_json(handle, orient="records", lines=True, date_format="iso")
                     rows += batch.num_rows
     return rows
+
+
+def _zoned_schema(schema: Any, zoned: set[str]) -> Any:
+    """The download's schema with Athena's ``timestamp with time zone`` text columns as UTC timestamps."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, pa.timestamp("us", tz="UTC")) if f.name in zoned else f for f in schema]
+    return pa.schema(fields)
+
+
+def _zoned_batch(batch: Any, schema: Any, zoned: set[str]) -> Any:
+    """pyarrow's CSV reader cannot parse Athena's ``2023-11-14 22:13:20.000 UTC``; these columns are converted
+    value by value (they are rare: from_unixtime, from_iso8601_timestamp, AT TIME ZONE)."""
+    import pyarrow as pa
+
+    if not zoned:
+        return batch
+    arrays = []
+    for field, array in zip(batch.schema, batch.columns, strict=True):
+        if field.name in zoned:
+            stamps = [None if v is None else _zoned(str(v)).to_pydatetime() for v in array.to_pylist()]
+            array = pa.array(stamps, pa.timestamp("us", tz="UTC"))
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> int:
@@ -1083,7 +1110,7 @@ def _frame(rows: list[list[str | None]], columns: list[dict[str, Any]]) -> pd.Da
 
 def _convert(values: list[str | None], athena_type: str) -> Any:
     """Athena hands every value over as text; type it from ResultSetMetadata. Unparseable values stay text."""
-    kind = " ".join(re.sub(r"\([^)]*\)", "", athena_type.lower()).split())  # decimal(10,2), timestamp(3) with time zone
+    kind = _type_kind(athena_type)
     try:
         if kind in _INT_TYPES:
             return pd.array([None if v is None else int(v) for v in values], dtype="Int64")
@@ -1101,6 +1128,11 @@ def _convert(values: list[str | None], athena_type: str) -> Any:
     except (ValueError, TypeError, OverflowError, KeyError):
         pass
     return pd.Series(values, dtype="str")
+
+
+def _type_kind(athena_type: str) -> str:
+    """``decimal(10,2)`` -> ``decimal``, ``timestamp(3) with time zone`` -> ``timestamp with time zone``."""
+    return " ".join(re.sub(r"\([^)]*\)", "", athena_type.lower()).split())
 
 
 def _zoned(text: str) -> pd.Timestamp:

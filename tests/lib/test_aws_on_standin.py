@@ -136,3 +136,14 @@ def test_a_timestamp_with_time_zone_is_a_timestamp_as_on_the_local_engine(backen
     frame = backend.run_query("SELECT from_unixtime(1700000000) AS t, from_unixtime(NULL) AS missing").frame
     assert frame["t"].tolist() == [pd.Timestamp("2023-11-14 22:13:20", tz="UTC")]
     assert frame["missing"].isna().all()
+
+
+def test_parquet_downloads_keep_decimals_and_zoned_timestamps_typed(backend: AwsBackend, tmp_path: Path) -> None:
+    path = tmp_path / "typed.parquet"
+    sql = "SELECT CAST(n AS decimal(7, 2)) AS d, from_unixtime(1700000000 + n) AS t FROM db.numbers WHERE n < 3"
+    backend.export(sql, path, "parquet")
+    table = pq.read_table(path)
+    assert str(table.schema.field("t").type) == "timestamp[us, tz=UTC]"
+    assert table.schema.field("d").type.scale == 2
+    stamps = [pd.Timestamp(v) for v in table.column("t").to_pylist()]
+    assert stamps == [pd.Timestamp(1_700_000_000 + n, unit="s", tz="UTC") for n in range(3)]

@@ -253,6 +253,8 @@ QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
     "text functions": "SELECT review_id, length(review_body) AS chars, cardinality(split(review_body, ' ')) AS words, "
     "regexp_extract(review_headline, '(\\w+) Stars', 1) AS stars_word, lower(review_headline) AS low, "
     "strpos(review_body, 'great') AS at FROM demo.reviews ORDER BY review_id LIMIT 40",
+    "zoned timestamps": "SELECT from_unixtime(1700000000 + star_rating * 3600) AS at, "
+    "from_iso8601_timestamp('2020-01-02T03:04:05Z') AS iso FROM demo.reviews ORDER BY review_id LIMIT 5",
     "show tables": "SHOW TABLES IN demo",
     "describe": "DESCRIBE demo.reviews",
     "show columns": "SHOW COLUMNS IN demo.reviews_raw",
