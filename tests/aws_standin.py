@@ -76,6 +76,7 @@ _HANDLED = {
     "BatchGetQueryExecution",
     "GetQueryResults",
     "StopQueryExecution",
+    "GetWorkGroup",
 }
 HIVE_NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"  # the partition value Hive (and Athena) read as NULL
 _LAZY_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
@@ -254,11 +255,7 @@ class StandIn:
         if not isinstance(sql, str) or not sql.strip():
             raise AthenaRequestError("InvalidRequestException", "QueryString must not be empty.")
         workgroup = body.get("WorkGroup") or "primary"
-        athena = self._client("athena", region)
-        try:
-            group = athena.get_work_group(WorkGroup=workgroup)["WorkGroup"]
-        except ClientError as exc:
-            raise AthenaRequestError("InvalidRequestException", f"WorkGroup {workgroup} is not found.") from exc
+        group = self._work_group(workgroup, region)
         group_config = group.get("Configuration", {})
         output = (body.get("ResultConfiguration") or {}).get("OutputLocation")
         if group_config.get("EnforceWorkGroupConfiguration") or not output:
@@ -284,6 +281,18 @@ class StandIn:
             self._executions[query_id] = execution
         threading.Thread(target=self._run, args=(execution,), name=f"athena-{query_id[:8]}", daemon=True).start()
         return {"QueryExecutionId": query_id}
+
+    def _GetWorkGroup(self, body: dict[str, Any], region: str) -> dict[str, Any]:
+        """moto answers an unknown workgroup with an empty WorkGroup; Athena refuses the request."""
+        return {"WorkGroup": self._work_group(str(body.get("WorkGroup") or ""), region)}
+
+    def _work_group(self, name: str, region: str) -> dict[str, Any]:
+        from moto.athena.models import athena_backends
+
+        group = athena_backends[ACCOUNT_ID][region].get_work_group(name)
+        if not group:
+            raise AthenaRequestError("InvalidRequestException", f"WorkGroup {name} is not found.")
+        return group
 
     def _GetQueryExecution(self, body: dict[str, Any], region: str) -> dict[str, Any]:
         return {"QueryExecution": self._find(body.get("QueryExecutionId")).describe()}

@@ -19,7 +19,7 @@ import pytest
 
 from lib.backends.aws import AwsBackend
 from lib.catalog import Column, parquet_table
-from lib.errors import QueryCancelled, QueryTimeout, SqlError, TableNotFound
+from lib.errors import BackendUnavailable, QueryCancelled, QueryTimeout, SqlError, TableNotFound
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 
@@ -147,3 +147,10 @@ def test_parquet_downloads_keep_decimals_and_zoned_timestamps_typed(backend: Aws
     assert table.schema.field("d").type.scale == 2
     stamps = [pd.Timestamp(v) for v in table.column("t").to_pylist()]
     assert stamps == [pd.Timestamp(1_700_000_000 + n, unit="s", tz="UTC") for n in range(3)]
+
+
+def test_an_unknown_workgroup_names_the_setting(aws_standin: StandIn, backend: AwsBackend) -> None:
+    other = AwsBackend(make_aws_settings(aws_standin.url, LAKELENS_ATHENA_WORKGROUP="nope"))
+    with pytest.raises(BackendUnavailable, match="LAKELENS_ATHENA_WORKGROUP"):
+        other.run_query("SELECT 1")
+    other.close()

@@ -363,3 +363,50 @@ def test_a_decimal_result_column_carries_its_precision_and_scale(aws: dict[str, 
     columns, rows, _ = run(aws, "SELECT CAST(1.5 AS decimal(7, 2)) AS d")
     assert (columns[0]["Type"], columns[0]["Precision"], columns[0]["Scale"]) == ("decimal", 7, 2)
     assert rows[1] == ["1.50"]
+
+
+def test_compressed_text_and_malformed_json_are_read_as_athena_reads_them(aws: dict[str, Any]) -> None:
+    import gzip
+
+    aws["s3"].put_object(Bucket=BUCKET, Key="zipped/a.csv.gz", Body=gzip.compress(b"1|x\n2|y\n"))
+    create_table(
+        aws, "zipped", [("n", "int"), ("t", "string")], serde=LAZY_SERDE, serde_parameters={"field.delim": "|"}
+    )
+    _, rows, _ = run(aws, "SELECT n, t FROM zipped ORDER BY n")
+    assert rows[1:] == [["1", "x"], ["2", "y"]]
+    aws["s3"].put_object(Bucket=BUCKET, Key="bad/a.json", Body=b'{"n": 1}\nnot json\n')
+    create_table(
+        aws,
+        "bad",
+        [("n", "int")],
+        serde="org.openx.data.jsonserde.JsonSerDe",
+        serde_parameters={"ignore.malformed.json": "true"},
+    )
+    _, rows, _ = run(aws, "SELECT n FROM bad")
+    assert rows[1:] == [["1"], [None]]
+    aws["glue"].update_table(
+        DatabaseName="db",
+        TableInput={
+            "Name": "bad",
+            "StorageDescriptor": {
+                "Columns": [{"Name": "n", "Type": "int"}],
+                "Location": f"s3://{BUCKET}/bad/",
+                "SerdeInfo": {"SerializationLibrary": "org.openx.data.jsonserde.JsonSerDe"},
+            },
+        },
+    )
+    assert failure(aws, "SELECT n FROM bad").startswith("HIVE_CURSOR_ERROR")
+
+
+def test_batch_get_and_a_missing_output_location(aws: dict[str, Any]) -> None:
+    query_id = start(aws, "SELECT 1")
+    wait(aws, query_id)
+    answer = aws["athena"].batch_get_query_execution(QueryExecutionIds=[query_id, "no-such-query"])
+    assert [e["QueryExecutionId"] for e in answer["QueryExecutions"]] == [query_id]
+    assert [e["QueryExecutionId"] for e in answer["UnprocessedQueryExecutionIds"]] == ["no-such-query"]
+    with pytest.raises(aws["athena"].exceptions.InvalidRequestException, match="No output location"):
+        aws["athena"].start_query_execution(QueryString="SELECT 1")
+    with pytest.raises(aws["athena"].exceptions.InvalidRequestException, match="WorkGroup nope is not found"):
+        aws["athena"].start_query_execution(
+            QueryString="SELECT 1", WorkGroup="nope", ResultConfiguration={"OutputLocation": OUTPUT}
+        )
