@@ -112,6 +112,11 @@ def on_both(lakes: Lakes, compute: Callable[[Backend], Any]) -> tuple[Any, Any]:
 
 
 # -- what is compared -----------------------------------------------------------------------------------------
+def page_data(backend: Backend, qualified: str, definition: sentiment.SentimentDefinition = "three_class") -> Any:
+    """What the Sentiment page computes before any filter (``sentiment.page_data``) on ``backend``."""
+    return sentiment.page_data(qualified, definition, backend=backend)
+
+
 def sentiment_parts(
     qualified: str, definition: sentiment.SentimentDefinition, filters: sentiment.Filters | None = None
 ) -> Callable[[Backend], Any]:
@@ -264,9 +269,9 @@ QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
 }
 
 COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
-    "sentiment page data, 3 classes": lambda b: sentiment.page_data("demo.reviews", backend=b),
-    "sentiment page data, binary": lambda b: sentiment.page_data("demo.reviews", "binary", backend=b),
-    "sentiment page data, raw zone": lambda b: sentiment.page_data("demo.reviews_raw", backend=b),
+    "sentiment page data, 3 classes": lambda b: page_data(b, "demo.reviews"),
+    "sentiment page data, binary": lambda b: page_data(b, "demo.reviews", "binary"),
+    "sentiment page data, raw zone": lambda b: page_data(b, "demo.reviews_raw"),
     "sentiment frames, curated": sentiment_parts("demo.reviews", "three_class"),
     "sentiment frames, raw": sentiment_parts("demo.reviews_raw", "binary"),
     "sentiment frames, filtered": sentiment_parts("demo.reviews", "three_class", FILTERS),
@@ -379,8 +384,10 @@ def normal_csv(text: str) -> list[list[str]]:
 DOWNLOADS = [
     QUERIES["Average sentiment per category"],
     QUERIES["curated types"],
-    "SELECT product_category, review_headline, review_date, star_rating FROM demo.reviews_raw "
-    "ORDER BY review_headline, star_rating, review_date, product_category LIMIT 200",
+    # the raw zone: its empty text fields are NULL locally and '' on aws (README, Known differences), so the
+    # order must not depend on them and the comparison treats the two alike
+    "SELECT review_id, product_category, review_headline, review_date, star_rating FROM demo.reviews_raw "
+    "ORDER BY review_id, product_category, star_rating LIMIT 200",
     # NULL and empty text, a timestamp, a small integer and a real: the types a CSV round trip can lose
     "SELECT review_id, CASE WHEN star_rating = 3 THEN NULL WHEN star_rating = 1 THEN '' ELSE review_headline END "
     "AS headline, CAST(review_date AS timestamp) AS at, CAST(star_rating AS smallint) AS stars, "
@@ -404,7 +411,10 @@ def test_downloads_are_the_same_file_on_both_backends(lakes: Lakes, sql: str, tm
             assert [(f.name, str(f.type)) for f in local_table.schema] == [
                 (f.name, str(f.type)) for f in aws_table.schema
             ]
-            assert_same(normal(local_table.to_pandas()), normal(aws_table.to_pandas()), f"parquet of {sql[:40]}")
+            frames = [local_table.to_pandas(), aws_table.to_pandas()]
+            if "reviews_raw" in sql:
+                frames = [f.map(lambda v: None if isinstance(v, str) and v == "" else v) for f in frames]
+            assert_same(normal(frames[0]), normal(frames[1]), f"parquet of {sql[:40]}")
 
 
 def test_balancing_writes_the_same_table_on_both_backends(lakes: Lakes) -> None:
