@@ -33,13 +33,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from lib import demo
-    from lib.backends.local import LocalBackend
+    from lib.backends import make_backend
 
     settings = _settings(args)
     rows = args.rows or settings.demo_rows
-    backend = LocalBackend(settings)
+    backend = make_backend(settings)
+    where = getattr(backend, "root", None) or settings.s3_lake  # the lake folder, or the S3 lake on aws
+    if settings.backend == "aws":
+        backend.check()
     if args.if_missing and demo.exists(backend):
-        print(f"Demo lake already present at {backend.root}")
+        print(f"Demo lake already present at {where}")
+        return 0
+    if args.if_missing and settings.backend == "aws":  # `make run`: never write to an AWS account unasked
+        print(f"No demo lake in {where}; on aws it is built only when asked: python -m lib demo")
         return 0
     started = time.perf_counter()
     last = [-1]
@@ -51,7 +57,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"{percent:3d}%  {message}", file=sys.stderr)
 
     demo.build(backend, rows, progress=progress)
-    print(f"Demo lake with {rows:,} reviews built in {time.perf_counter() - started:.1f} s at {backend.root}")
+    print(f"Demo lake with {rows:,} reviews built in {time.perf_counter() - started:.1f} s at {where}")
     return 0
 
 

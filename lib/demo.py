@@ -28,7 +28,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from lib.backends.base import Backend
-from lib.catalog import LAKE_SCHEME, Column, delimited_table, parquet_table
+from lib.catalog import Column, delimited_table, parquet_table
 from lib.errors import LakeLensError
 
 Progress = Callable[[float, str], None]
@@ -416,12 +416,18 @@ def _raw_table(table: pa.Table) -> pa.Table:
 
 
 def build(backend: Backend, rows: int, progress: Progress | None = None, seed: int = SEED) -> None:
-    """Build (or rebuild) the demo lake on a local backend: files first, in a scratch folder, then the catalog."""
+    """Build (or rebuild) the demo lake: files first, then the catalog.
+
+    Locally the files are written in a scratch folder that replaces the zones at once; on another backend (aws)
+    they are written through the backend's own ``write`` (S3), the old objects left over from a bigger demo are
+    deleted, and the tables are registered in its catalog (Glue), so the same pages work on both.
+    """
     from lib.backends.local import LocalBackend
 
-    if not isinstance(backend, LocalBackend):
-        raise LakeLensError("The demo lake is built on the local backend; on aws, ingest files from the Lake page.")
     report = progress or (lambda fraction, message: None)
+    if not isinstance(backend, LocalBackend):
+        _build_through_backend(backend, rows, report, seed)
+        return
     root = backend.root
     root.mkdir(parents=True, exist_ok=True)
     scratch = root / f".lakelens-tmp-demo-{uuid.uuid4().hex[:8]}"
@@ -467,6 +473,14 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
             (scratch / prefix).rename(target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    _register(backend, rows, seed, report)
+    report(1.0, "Demo lake ready")
+
+
+def _register(backend: Backend, rows: int, seed: int, report: Progress) -> None:
+    """demo.reviews_raw (TSV) and demo.reviews (Parquet, partitioned) in the backend's catalog, replacing any."""
+    from lib.lake import location_for
+
     report(0.97, "Registering demo.reviews_raw and demo.reviews")
     backend.create_database(DATABASE, "Demo lake: synthetic product reviews built by LakeLens")
     backend.register_table(
@@ -474,7 +488,7 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
             DATABASE,
             "reviews_raw",
             RAW_COLUMNS,
-            LAKE_SCHEME + RAW_PREFIX,
+            location_for(backend, RAW_PREFIX),
             delimiter="\t",
             description=f"Raw zone: {rows:,} reviews as tab-separated files, one per category",
         ),
@@ -485,14 +499,71 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
             DATABASE,
             "reviews",
             CURATED_COLUMNS,
-            LAKE_SCHEME + CURATED_PREFIX,
+            location_for(backend, CURATED_PREFIX),
             partition_keys=[Column("product_category", "string", COLUMN_COMMENTS["product_category"])],
             description=f"Curated zone: {rows:,} reviews as Parquet, partitioned by product_category",
             parameters={"lakelens.demo_rows": str(rows), "lakelens.demo_seed": str(seed)},
         ),
         replace=True,
     )
+
+
+def _build_through_backend(backend: Backend, rows: int, report: Progress, seed: int) -> None:
+    """The demo lake written object by object through ``backend.write``: the aws backend's S3 and Glue.
+
+    Each chunk of reviews becomes one TSV object per category in the raw zone (each with its header line, which
+    the table skips per file as Athena does) and one Parquet object per category partition in the curated zone.
+    """
+    import io
+
+    written: set[str] = set()
+    chunks = list(range(0, rows, CHUNK_ROWS))
+    for number, start in enumerate(chunks):
+        size = min(CHUNK_ROWS, rows - start)
+        share = 1 / len(chunks)
+        done = number * share
+        report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
+        table = generate(size, seed, first_review=start)
+        raw = _raw_table(table)
+        curated = _curated_table(table)
+        categories = table["product_category"].to_numpy(zero_copy_only=False)
+        report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
+        for name in sorted(set(categories.tolist())):
+            mask = pa.array(categories == name)
+            text = io.BytesIO()
+            options = pacsv.WriteOptions(delimiter="\t", quoting_style="none")
+            pacsv.write_csv(raw.filter(mask), text, write_options=options)
+            raw_key = f"{RAW_PREFIX}amazon_reviews_us_{name}_v1_{number:02d}.tsv"
+            backend.write(raw_key, text.getvalue(), content_type="text/tab-separated-values")
+            parquet = io.BytesIO()
+            pq.write_table(curated.filter(mask), parquet, row_group_size=128_000, compression="snappy")
+            curated_key = f"{CURATED_PREFIX}product_category={name}/part-{number}.parquet"
+            backend.write(curated_key, parquet.getvalue(), content_type="application/vnd.apache.parquet")
+            written |= {raw_key, curated_key}
+        report(done + share, f"{start + size:,} reviews written")
+    for prefix in (RAW_PREFIX, CURATED_PREFIX):
+        for key in _keys_under(backend, prefix):
+            if key not in written:
+                backend.delete(key)  # left over from an earlier, bigger demo lake
+    _register(backend, rows, seed, report)
     report(1.0, "Demo lake ready")
+
+
+def _keys_under(backend: Backend, prefix: str) -> list[str]:
+    """Every object key under ``prefix``, in all its sub-folders."""
+    keys: list[str] = []
+    pending = [prefix]
+    while pending:
+        folder = pending.pop()
+        token: str | None = None
+        while True:
+            page = backend.list_objects(folder, token=token)
+            keys += [obj.key for obj in page.objects]
+            pending += page.folders
+            token = page.next_token
+            if not token:
+                break
+    return keys
 
 
 def exists(backend: Backend) -> bool:

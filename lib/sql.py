@@ -387,8 +387,14 @@ def _write(sql: str, tree: exp.Expression, keyword: str, allow_writes: bool, def
     return Statement(sql, "write", tree, refs)
 
 
-def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
-    """Translate a checked query to DuckDB SQL, pointing every table at its view."""
+ViewColumns = dict[str, dict[str, dict[str, str]]]  # view schema -> view name -> column -> DuckDB type
+
+
+def to_duckdb(statement: Statement, view_names: dict[TableRef, str], columns: ViewColumns | None = None) -> str:
+    """Translate a checked query to DuckDB SQL, pointing every table at its view.
+
+    With ``columns`` (the views' column types), integer divisions are made integer divisions, as in Athena.
+    """
     if statement.tree is None:
         raise SqlError("Only queries can be translated to DuckDB.")
     tree = statement.tree.copy()
@@ -416,10 +422,62 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
         if not node.alias:
             node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
     tree = tree.transform(_athena_functions)
+    if columns is not None:
+        _integer_division(tree, columns)
+    _name_outputs(tree)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
         raise SqlError(f"This Athena SQL cannot be run by the local engine: {exc}.") from None
+
+
+def _integer_division(tree: exp.Expression, columns: ViewColumns) -> None:
+    """Athena (Trino) divides two integers as integers, truncating (7 / 2 is 3, -7 / 2 is -3), and an integer
+    division by zero fails; DuckDB's ``/`` gives 3.5 and NULL. The operand types come from sqlglot's annotation
+    over the views' columns (on a typed copy, so the query's own names are untouched); a division whose operands
+    cannot be typed stays DuckDB's."""
+    from sqlglot.optimizer.annotate_types import annotate_types
+    from sqlglot.optimizer.qualify import qualify
+
+    divisions = list(tree.find_all(exp.Div))
+    if not divisions:
+        return
+    for number, division in enumerate(divisions):
+        division.meta["lakelens_division"] = number  # copies keep their meta: each division finds its typed twin
+    schema: dict[str, object] = dict(columns)
+    try:
+        typed = qualify(tree.copy(), schema=schema, dialect="duckdb", expand_alias_refs=False, expand_stars=False)
+        annotate_types(typed, schema=schema, dialect="duckdb")
+    except Exception:
+        return
+    twins: dict[int, exp.Div] = {}
+    for division in typed.find_all(exp.Div):
+        twins.setdefault(int(division.meta.get("lakelens_division", -1)), division)
+    integer = exp.DataType.INTEGER_TYPES
+    for number, division in enumerate(divisions):
+        twin = twins.get(number)
+        if twin is None or twin.this.type is None or twin.expression.type is None:
+            continue
+        if not (twin.this.type.is_type(*integer) and twin.expression.type.is_type(*integer)):
+            continue
+        zero = exp.EQ(this=division.expression.copy(), expression=exp.Literal.number(0))
+        failure = exp.Anonymous(this="error", expressions=[exp.Literal.string("Division by zero")])
+        quotient = exp.IntDiv(this=division.this.copy(), expression=division.expression.copy())
+        division.replace(exp.Case(ifs=[exp.If(this=zero, true=failure)], default=quotient))
+
+
+def _name_outputs(tree: exp.Expression) -> None:
+    """Athena names an unnamed result column ``_col<position>`` (``SELECT category, count(*)`` gives
+    ``category, _col1``); DuckDB would name it after the expression (``count_star()``)."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    for index, projection in enumerate(list(select.expressions)):
+        if isinstance(projection, exp.Alias | exp.Column | exp.Star) or projection.alias:
+            continue
+        projection.replace(exp.alias_(projection.copy(), f"_col{index}", quoted=True))
 
 
 def _athena_functions(node: exp.Expression) -> exp.Expression:

@@ -314,13 +314,9 @@ class AwsBackend(Backend):
             )
         if missing is not None and ("not found" in lowered or "does not exist" in lowered):
             return missing
-        position = re.search(r"line (\d+):(\d+)", message)
-        if position:
-            return SqlError(
-                f"Athena could not run the query: {_sentence(message)}",
-                line=int(position.group(1)),
-                column=int(position.group(2)),
-            )
+        positioned = _sql_error_at(message)
+        if positioned is not None:
+            return positioned
         return QueryFailed(f"Athena refused to {action}: {_sentence(message or 'no reason given')}")
 
     def _scrub(self, text: str) -> str:
@@ -844,8 +840,11 @@ class AwsBackend(Backend):
                 return execution
             if state == "FAILED":
                 reason = status.get("StateChangeReason") or status.get("AthenaError", {}).get("ErrorMessage") or ""
-                raise _athena_failure(self._scrub(reason)) or QueryFailed(
-                    f"The query failed: {_sentence(self._scrub(reason) or 'Athena gave no reason')}"
+                reason = self._scrub(reason)
+                raise (
+                    _athena_failure(reason)
+                    or _sql_error_at(reason)
+                    or QueryFailed(f"The query failed: {_sentence(reason or 'Athena gave no reason')}")
                 )
             if state == "CANCELLED":
                 raise QueryCancelled("The query was cancelled.")
@@ -978,28 +977,40 @@ class AwsBackend(Backend):
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+# Athena's result types as Arrow types of the same width, so a Parquet download (and a table written from one,
+# like a balanced table) has the column types the local engine gives it: an integer column stays int32.
 _ARROW_TYPES = {
-    "tinyint": "int64",
-    "smallint": "int64",
-    "integer": "int64",
-    "int": "int64",
+    "tinyint": "int8",
+    "smallint": "int16",
+    "integer": "int32",
+    "int": "int32",
     "bigint": "int64",
     "double": "float64",
-    "float": "float64",
-    "real": "float64",
+    "float": "float32",
+    "real": "float32",
     "boolean": "bool",
     "date": "date32",
+    "timestamp": "timestamp[us]",
 }
+
+
+def _arrow_type(column: dict[str, Any]) -> Any:
+    import pyarrow as pa
+
+    kind = _type_kind(str(column.get("Type", "")))
+    if kind == "decimal" and column.get("Precision"):
+        return pa.decimal128(int(column["Precision"]), int(column.get("Scale") or 0))
+    return pa.type_for_alias(_ARROW_TYPES.get(kind, "string"))
 
 
 def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: str) -> int:
     """Copy or convert Athena's CSV result from a streaming body to ``target``; returns the data rows."""
-    import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {c["Name"]: pa.type_for_alias(_ARROW_TYPES.get(c.get("Type", "").lower(), "string")) for c in columns}
-    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    types = {c["Name"]: _arrow_type(c) for c in columns}
+    # Athena writes NULL as an empty unquoted field and an empty string as "": keep the two apart.
+    options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False)
     rows = 0
     if fmt == "csv":
         with target.open("wb") as handle:
@@ -1009,18 +1020,45 @@ def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: 
             for batch in reader:
                 rows += batch.num_rows
         return rows
+    zoned = {c["Name"] for c in columns if _type_kind(str(c.get("Type", ""))) == "timestamp with time zone"}
     with pacsv.open_csv(body, convert_options=options) as reader:
+        schema = _zoned_schema(reader.schema, zoned)
         if fmt == "parquet":
-            with pq.ParquetWriter(str(target), reader.schema) as writer:
+            with pq.ParquetWriter(str(target), schema) as writer:
                 for batch in reader:
-                    writer.write_batch(batch)
+                    writer.write_batch(_zoned_batch(batch, schema, zoned))
                     rows += batch.num_rows
         else:
             with target.open("w", encoding="utf-8") as handle:
                 for batch in reader:
-                    batch.to_pandas().to_json(handle, orient="records", lines=True, date_format="iso")
+                    frame = _zoned_batch(batch, schema, zoned).to_pandas()
+                    frame.to_json(handle, orient="records", lines=True, date_format="iso")
                     rows += batch.num_rows
     return rows
+
+
+def _zoned_schema(schema: Any, zoned: set[str]) -> Any:
+    """The download's schema with Athena's ``timestamp with time zone`` text columns as UTC timestamps."""
+    import pyarrow as pa
+
+    fields = [pa.field(f.name, pa.timestamp("us", tz="UTC")) if f.name in zoned else f for f in schema]
+    return pa.schema(fields)
+
+
+def _zoned_batch(batch: Any, schema: Any, zoned: set[str]) -> Any:
+    """pyarrow's CSV reader cannot parse Athena's ``2023-11-14 22:13:20.000 UTC``; these columns are converted
+    value by value (they are rare: from_unixtime, from_iso8601_timestamp, AT TIME ZONE)."""
+    import pyarrow as pa
+
+    if not zoned:
+        return batch
+    arrays = []
+    for field, array in zip(batch.schema, batch.columns, strict=True):
+        if field.name in zoned:
+            stamps = [None if v is None else _zoned(str(v)).to_pydatetime() for v in array.to_pylist()]
+            array = pa.array(stamps, pa.timestamp("us", tz="UTC"))
+        arrays.append(array)
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _write_frame(frame: pd.DataFrame, path: Path, fmt: str) -> int:
@@ -1093,6 +1131,23 @@ def _athena_failure(reason: str) -> LakeLensError | None:
     return None
 
 
+def _sql_error_at(reason: str) -> SqlError | None:
+    """A reason that points at a line and column of the SQL (a syntax error, an unknown column or function) is
+    an error in the analyst's SQL, as the local engine reports it, with the place for the editor to show.
+
+    Athena reports these as a FAILED query (COLUMN_NOT_FOUND, SYNTAX_ERROR...), or for some syntax errors as an
+    InvalidRequestException from StartQueryExecution; both end here.
+    """
+    position = re.search(r"line (\d+):(\d+)", reason)
+    if not position:
+        return None
+    return SqlError(
+        f"Athena could not run the query: {_sentence(reason)}",
+        line=int(position.group(1)),
+        column=int(position.group(2)),
+    )
+
+
 def _is_header(row: list[str | None], columns: list[dict[str, Any]], statement_type: str | None) -> bool:
     """Only a SELECT's (DML's) first page starts with the column names; SHOW and DESCRIBE results do not."""
     if statement_type == "DML":
@@ -1148,7 +1203,7 @@ def _frame(rows: list[list[str | None]], columns: list[dict[str, Any]]) -> pd.Da
 
 def _convert(values: list[str | None], athena_type: str) -> Any:
     """Athena hands every value over as text; type it from ResultSetMetadata. Unparseable values stay text."""
-    kind = athena_type.lower().split("(")[0].strip()
+    kind = _type_kind(athena_type)
     try:
         if kind in _INT_TYPES:
             return pd.array([None if v is None else int(v) for v in values], dtype="Int64")
@@ -1161,6 +1216,25 @@ def _convert(values: list[str | None], athena_type: str) -> Any:
             return pd.Series([None if v is None else date.fromisoformat(v) for v in values], dtype="object")
         if kind == "timestamp":
             return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601")
-    except (ValueError, TypeError, OverflowError):
+        if kind == "timestamp with time zone":
+            return pd.Series([None if v is None else _zoned(v) for v in values], dtype="datetime64[us, UTC]")
+    except (ValueError, TypeError, OverflowError, KeyError):
         pass
     return pd.Series(values, dtype="str")
+
+
+def _type_kind(athena_type: str) -> str:
+    """``decimal(10,2)`` -> ``decimal``, ``timestamp(3) with time zone`` -> ``timestamp with time zone``."""
+    return " ".join(re.sub(r"\([^)]*\)", "", athena_type.lower()).split())
+
+
+def _zoned(text: str) -> pd.Timestamp:
+    """Athena's ``timestamp with time zone`` text (``2023-11-14 22:13:20.000 UTC``, a zone name or an offset
+    after the last space) as a UTC timestamp, as the local engine gives it."""
+    from zoneinfo import ZoneInfo
+
+    stamp, _, zone = text.strip().rpartition(" ")
+    moment = pd.Timestamp(stamp)
+    if zone.startswith(("+", "-")):
+        return pd.Timestamp(f"{stamp}{zone}").tz_convert("UTC")
+    return pd.Timestamp(moment).tz_localize(ZoneInfo(zone)).tz_convert("UTC")

@@ -559,11 +559,13 @@ class LocalBackend(Backend):
         con = self._connection()
         views: dict[sqlmod.TableRef, str] = {}
         scanned = 0
+        columns: sqlmod.ViewColumns = {}
         for ref in statement.tables:
             table = self.get_table(ref.database, ref.table)
             scanned += self._ensure_view(con, table)
             views[ref] = f"{table.database}.{table.name}"
-        duck_sql = sqlmod.to_duckdb(statement, views)
+            columns.setdefault(table.database, {})[table.name] = _view_columns(table)
+        duck_sql = sqlmod.to_duckdb(statement, views, columns)
         if statement.kind == "explain":
             duck_sql = "EXPLAIN " + duck_sql
         cursor = con.cursor()
@@ -697,13 +699,15 @@ class LocalBackend(Backend):
         else:
             con = self._connection()
             views = {}
+            columns: sqlmod.ViewColumns = {}
             for ref in statement.tables:
                 table = self.get_table(ref.database, ref.table)
                 self._ensure_view(con, table)
                 views[ref] = f"{table.database}.{table.name}"
+                columns.setdefault(table.database, {})[table.name] = _view_columns(table)
             cursor = con.cursor()
             try:
-                reader = cursor.sql(sqlmod.to_duckdb(statement, views)).to_arrow_reader(100_000)
+                reader = cursor.sql(sqlmod.to_duckdb(statement, views, columns)).to_arrow_reader(100_000)
             except duckdb.Error as exc:
                 raise _engine_error(exc) from None
         rows = 0
@@ -799,6 +803,11 @@ def _engine_error(exc: Exception) -> Exception:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _view_columns(table: TableDef) -> dict[str, str]:
+    """A view's column types, as the SQL translation needs them to divide integers the way Athena does."""
+    return {column.name.lower(): glue_type_to_duckdb(column.type) for column in table.all_columns}
 
 
 def _columns_struct(columns: list[Column]) -> str:

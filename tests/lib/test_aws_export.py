@@ -45,3 +45,15 @@ def test_download_goes_through_the_guard(aws_backend: AwsBackend, tmp_path: Path
     with pytest.raises(SqlRefused):
         aws_backend.export("DROP TABLE demo.reviews", tmp_path / "x.csv", "csv")
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_parquet_download_keeps_each_integer_and_float_width(
+    aws_backend: AwsBackend, moto_server: str, tmp_path: Path
+) -> None:
+    """An int column must stay int32 as it is on the local backend (a balanced table is written from this file)."""
+    columns = [column("stars", "integer"), column("votes", "bigint"), column("small", "smallint"), column("r", "real")]
+    seed_athena_results(moto_server, [(columns, [["stars", "votes", "small", "r"], ["5", "7", "2", "0.5"]])])
+    parquet = tmp_path / "result.parquet"
+    aws_backend.export("SELECT 1", parquet, "parquet")
+    types = {field.name: str(field.type) for field in pq.read_schema(parquet)}
+    assert types == {"stars": "int32", "votes": "int64", "small": "int16", "r": "float"}

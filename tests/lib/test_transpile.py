@@ -23,7 +23,7 @@ import pytest
 
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, delimited_table, json_table, parquet_table
-from lib.errors import SqlError, TableNotFound
+from lib.errors import LakeLensError, SqlError, TableNotFound
 from tests.conftest import local_settings
 
 CUSTOMERS = ["alice_smith", "bob_jones", "carol_white", "dave_brown", "erin_black"]
@@ -583,3 +583,24 @@ def test_data_files_are_what_the_fixture_wrote(lake: tuple[LocalBackend, Data]) 
     files = pq.ParquetDataset(root / "data" / "orders", partitioning="hive").read().to_pandas()
     assert sorted(files.order_id.tolist()) == sorted(data.orders.order_id.tolist())
     assert pd.read_csv(root / "data" / "customers" / "customers.csv").equals(data.customers)
+
+
+def test_integers_divide_as_integers_as_on_athena(lake: tuple[LocalBackend, Data]) -> None:
+    """Trino truncates an integer division toward zero and fails on a zero divisor; a double divides as usual."""
+    backend, data = lake
+    orders = data.orders.sort_values("order_id")
+    frame = backend.run_query(
+        "SELECT order_id, order_id / qty AS per, -order_id / 2 AS neg, CAST(order_id AS double) / 4 AS quarter "
+        "FROM shop.orders ORDER BY order_id"
+    ).frame
+    assert frame["per"].tolist() == [int(o / q) for o, q in zip(orders["order_id"], orders["qty"], strict=True)]
+    assert frame["neg"].tolist() == [-(o // 2) for o in orders["order_id"]]
+    assert frame["quarter"].tolist() == [o / 4 for o in orders["order_id"]]
+    with pytest.raises(LakeLensError, match="Division by zero"):
+        backend.run_query("SELECT order_id / (qty - qty) FROM shop.orders")
+
+
+def test_unnamed_result_columns_are_named_as_athena_names_them(lake: tuple[LocalBackend, Data]) -> None:
+    backend, _ = lake
+    frame = backend.run_query("SELECT region, count(*), max(amount) AS top, 1 + 1 FROM shop.orders GROUP BY 1").frame
+    assert list(frame.columns) == ["region", "_col1", "top", "_col3"]
