@@ -225,6 +225,23 @@ SMALL_CATEGORIES: list[tuple[str, int]] = [
     ("Major_Appliances", 9),
 ]
 SMALL_CATEGORIES_FROM = 2_000  # a demo lake with fewer reviews has none (too small to tell)
+FILE_CATEGORY = "_file_category"  # which raw file a review is in (its category may be missing): not a table column
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # Hive's folder for a NULL partition value, read as NULL on both backends
+# The raw zone as the dataset's TSVs are: tab-separated, nothing quoted, the header line too.
+TSV = pacsv.WriteOptions(delimiter="\t", quoting_style="none", quoting_header="none")
+
+
+def split_zones(table: pa.Table) -> tuple[list[tuple[str, pa.Table]], list[tuple[str, pa.Table]]]:
+    """One chunk of reviews as (raw file category, its TSV rows) and (partition folder value, its Parquet rows):
+    a review without a category stays in its category's TSV, with the field empty, and goes to Hive's NULL folder."""
+    raw, curated = _raw_table(table), _curated_table(table)
+    files = table[FILE_CATEGORY].to_numpy(zero_copy_only=False)
+    values = np.array([HIVE_NULL if v is None else v for v in table["product_category"].to_pylist()], dtype=object)
+    by_file = [(name, raw.filter(pa.array(files == name))) for name in sorted(set(files.tolist()))]
+    by_folder = [(name, curated.filter(pa.array(values == name))) for name in sorted(set(values.tolist()))]
+    return by_file, by_folder
+
+
 COLUMN_COMMENTS = {
     "review_id": "Unique id of the review",
     "product_id": "Id of the reviewed product (ASIN style)",
@@ -332,6 +349,14 @@ def _make_messy(rng: np.random.Generator, table: pa.Table) -> pa.Table:
     body[roll < 0.035] = None  # 3.5 %: no review text
     body[(roll >= 0.035) & (roll < 0.04)] = "  "  # 0.5 %: a text of spaces only, missing all the same
     headline[rng.random(rows) < 0.04] = ""  # 4 %: empty headlines
+    category = np.array(table["product_category"].to_pylist(), dtype=object)
+    table = table.append_column(FILE_CATEGORY, pa.array(category.tolist(), pa.string()))  # the raw file it is in
+    lost = rng.random(rows) < 0.005  # 0.5 %: no category (an empty field in the TSV, a NULL partition in Parquet)
+    lost[: sum(n for _, n in SMALL_CATEGORIES)] = False  # the small categories keep their few reviews
+    category[lost] = None
+    table = table.set_column(
+        table.schema.get_field_index("product_category"), "product_category", pa.array(category.tolist(), pa.string())
+    )
     table = table.set_column(table.schema.get_field_index("review_body"), "review_body", pa.array(body, pa.string()))
     table = table.set_column(
         table.schema.get_field_index("review_headline"), "review_headline", pa.array(headline, pa.string())
@@ -444,20 +469,16 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
                 done = number * share
                 report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
                 table = generate(size, seed, first_review=start)
-                raw = _raw_table(table)
-                curated = _curated_table(table)
-                categories = table["product_category"].to_numpy(zero_copy_only=False)
+                by_file, by_folder = split_zones(table)
                 report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
-                for name in sorted(set(categories.tolist())):
-                    mask = pa.array(categories == name)
+                for name, part in by_file:
                     if name not in raw_writers:
-                        options = pacsv.WriteOptions(delimiter="\t", quoting_style="none")
                         path = raw_dir / f"amazon_reviews_us_{name}_v1_00.tsv"
-                        raw_writers[name] = pacsv.CSVWriter(path, raw.schema, write_options=options)
-                    raw_writers[name].write_table(raw.filter(mask))
+                        raw_writers[name] = pacsv.CSVWriter(path, part.schema, write_options=TSV)
+                    raw_writers[name].write_table(part)
+                for name, part in by_folder:
                     folder = curated_dir / f"product_category={name}"
                     folder.mkdir(parents=True, exist_ok=True)
-                    part = curated.filter(mask)
                     pq.write_table(
                         part, folder / f"part-{number}.parquet", row_group_size=128_000, compression="snappy"
                     )
@@ -524,22 +545,20 @@ def _build_through_backend(backend: Backend, rows: int, report: Progress, seed: 
         done = number * share
         report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
         table = generate(size, seed, first_review=start)
-        raw = _raw_table(table)
-        curated = _curated_table(table)
-        categories = table["product_category"].to_numpy(zero_copy_only=False)
+        by_file, by_folder = split_zones(table)
         report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
-        for name in sorted(set(categories.tolist())):
-            mask = pa.array(categories == name)
+        for name, part in by_file:
             text = io.BytesIO()
-            options = pacsv.WriteOptions(delimiter="\t", quoting_style="none")
-            pacsv.write_csv(raw.filter(mask), text, write_options=options)
+            pacsv.write_csv(part, text, write_options=TSV)
             raw_key = f"{RAW_PREFIX}amazon_reviews_us_{name}_v1_{number:02d}.tsv"
             backend.write(raw_key, text.getvalue(), content_type="text/tab-separated-values")
+            written.add(raw_key)
+        for name, part in by_folder:
             parquet = io.BytesIO()
-            pq.write_table(curated.filter(mask), parquet, row_group_size=128_000, compression="snappy")
+            pq.write_table(part, parquet, row_group_size=128_000, compression="snappy")
             curated_key = f"{CURATED_PREFIX}product_category={name}/part-{number}.parquet"
             backend.write(curated_key, parquet.getvalue(), content_type="application/vnd.apache.parquet")
-            written |= {raw_key, curated_key}
+            written.add(curated_key)
         report(done + share, f"{start + size:,} reviews written")
     for prefix in (RAW_PREFIX, CURATED_PREFIX):
         for key in _keys_under(backend, prefix):
