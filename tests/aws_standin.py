@@ -486,10 +486,17 @@ class Query:
             self._describe(tree.this)
         elif isinstance(tree, exp.Query):
             self._select(tree)
+        elif (
+            isinstance(tree, exp.Create) and tree.args.get("kind") == "TABLE" and isinstance(tree.expression, exp.Query)
+        ):
+            self._ctas(tree)
+        elif isinstance(tree, exp.Insert) and isinstance(tree.expression, exp.Query):
+            self._insert(tree)
         else:
             raise AthenaFailure(
                 "NOT_SUPPORTED",
-                f"the AWS stand-in runs SELECT, SHOW, DESCRIBE and EXPLAIN only, not {type(tree).__name__.upper()}",
+                "the AWS stand-in runs SELECT, SHOW, DESCRIBE, EXPLAIN, CTAS and INSERT INTO ... SELECT only, not "
+                f"{type(tree).__name__.upper()}",
             )
 
     # -- SELECT -------------------------------------------------------------------------------------------
@@ -497,26 +504,8 @@ class Query:
         con = duckdb.connect(":memory:")
         con.execute("SET ieee_floating_point_ops = true")  # Trino: 1e0 / 0 is Infinity, not NULL
         self.execution.connection = con
-        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-        loaded: dict[tuple[str, str], dict[str, Any]] = {}
         with tempfile.TemporaryDirectory(prefix="aws-standin-") as scratch:
-            for table in list(tree.find_all(exp.Table)):
-                if not table.name or (not table.db and table.name.lower() in ctes):
-                    continue
-                database = (table.db or self.execution.database or "default").lower()
-                name = table.name.lower()
-                where = _position(self.sql, table)
-                if (database, name) not in loaded:
-                    definition = self._glue_table(database, name, table.catalog, where)
-                    self._load(con, definition, Path(scratch))
-                    loaded[(database, name)] = definition
-                table.set("catalog", None)
-                table.set("db", exp.to_identifier(database, quoted=True))
-                table.set("this", exp.to_identifier(name, quoted=True))
-            _integer_division(tree, loaded)
-            _name_outputs(tree)
-            tree = tree.transform(_null_when_no_match)
-            duck_sql = tree.sql(dialect="duckdb")
+            duck_sql = self._bind(con, tree, Path(scratch))
             if explain:
                 duck_sql = "EXPLAIN " + duck_sql
             try:
@@ -540,6 +529,187 @@ class Query:
         self.execution.rows = [list(names)] + [
             [None if v is None else fmt(v) for v, fmt in zip(record, formatters, strict=True)] for record in records
         ]
+
+    def _bind(self, con: duckdb.DuckDBPyConnection, tree: exp.Expression, scratch: Path) -> str:
+        """Load every table the query names from Glue and S3 into ``con``; the query in DuckDB's dialect."""
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        loaded: dict[tuple[str, str], dict[str, Any]] = {}
+        for table in list(tree.find_all(exp.Table)):
+            if not table.name or (not table.db and table.name.lower() in ctes):
+                continue
+            database = (table.db or self.execution.database or "default").lower()
+            name = table.name.lower()
+            where = _position(self.sql, table)
+            if (database, name) not in loaded:
+                definition = self._glue_table(database, name, table.catalog, where)
+                self._load(con, definition, scratch)
+                loaded[(database, name)] = definition
+            table.set("catalog", None)
+            table.set("db", exp.to_identifier(database, quoted=True))
+            table.set("this", exp.to_identifier(name, quoted=True))
+        _integer_division(tree, loaded)
+        _name_outputs(tree)
+        tree = tree.transform(_null_when_no_match)
+        return tree.sql(dialect="duckdb")
+
+    # -- CTAS and INSERT INTO: Parquet written to S3, the table and its partitions registered in Glue -------------
+    def _ctas(self, tree: exp.Create) -> None:
+        target = tree.this if isinstance(tree.this, exp.Table) else tree.this.this
+        database = (target.db or self.execution.database or "default").lower()
+        name = target.name.lower()
+        properties = {"format": "PARQUET", "external_location": "", "partitioned_by": []}
+        for prop in (tree.args.get("properties") or exp.Properties(expressions=[])).expressions:
+            if isinstance(prop, exp.FileFormatProperty):
+                properties["format"] = prop.this.name.upper()
+            elif isinstance(prop, exp.PartitionedByProperty):
+                properties["partitioned_by"] = [e.name.lower() for e in prop.this.expressions]
+            elif isinstance(prop, exp.Property):
+                properties[prop.name.lower()] = prop.args["value"].name
+        if properties["format"] != "PARQUET":
+            raise AthenaFailure("NOT_SUPPORTED", "the AWS stand-in writes CTAS tables as PARQUET only")
+        location = str(properties["external_location"])
+        if not location:
+            raise AthenaFailure("NOT_SUPPORTED", "the AWS stand-in needs external_location in a CTAS")
+        location = location if location.endswith("/") else location + "/"
+        try:
+            self.glue.get_table(DatabaseName=database, Name=name)
+            raise AthenaFailure("ALREADY_EXISTS", f"line 1:1: Table 'awsdatacatalog.{database}.{name}' already exists")
+        except ClientError:
+            pass
+        if any(True for _ in self._objects(location)):
+            raise AthenaFailure(
+                "HIVE_PATH_ALREADY_EXISTS",
+                f"Target directory for table '{database}.{name}' already exists: {location}. You may need to "
+                "manually clean the data at location before creating the table.",
+                category=2,
+                error_type=1002,
+            )
+        keys = list(properties["partitioned_by"])
+        data = self._arrow(tree.expression)
+        missing = [k for k in keys if k not in data.column_names]
+        if missing or data.column_names[len(data.column_names) - len(keys) :] != keys:
+            raise AthenaFailure(
+                "INVALID_TABLE_PROPERTY", "line 1:1: Partition columns must be the last columns in the table"
+            )
+        from lib.catalog import arrow_type_to_glue
+
+        columns = [{"Name": f.name, "Type": arrow_type_to_glue(f.type)} for f in data.schema if f.name not in keys]
+        partition_keys = [{"Name": k, "Type": arrow_type_to_glue(data.schema.field(k).type)} for k in keys]
+        storage = {
+            "Columns": columns,
+            "Location": location,
+            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+        }
+        self.glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+                "StorageDescriptor": storage,
+                "PartitionKeys": partition_keys,
+            },
+        )
+        written = self._write_parquet(database, name, location, storage, keys, data)
+        self._utility(["rows"], [[str(written)]], "DDL")
+
+    def _insert(self, tree: exp.Insert) -> None:
+        target = tree.this if isinstance(tree.this, exp.Table) else tree.this.this
+        database = (target.db or self.execution.database or "default").lower()
+        name = target.name.lower()
+        table = self._glue_table(database, name, target.catalog, _position(self.sql, target))
+        storage = table.get("StorageDescriptor", {})
+        keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
+        data = self._arrow(tree.expression)
+        wanted = [c["Name"].lower() for c in storage.get("Columns", [])] + keys
+        if len(data.column_names) != len(wanted):
+            raise AthenaFailure(
+                "SYNTAX_ERROR", f"line 1:1: Insert query has {len(data.column_names)} columns, table has {len(wanted)}"
+            )
+        data = data.rename_columns(wanted)
+        written = self._write_parquet(database, name, str(storage.get("Location", "")), storage, keys, data)
+        self._utility(["rows"], [[str(written)]], "DML")
+
+    def _arrow(self, query: exp.Expression) -> Any:
+        con = duckdb.connect(":memory:")
+        self.execution.connection = con
+        with tempfile.TemporaryDirectory(prefix="aws-standin-") as scratch:
+            duck_sql = self._bind(con, query, Path(scratch))
+            try:
+                return con.execute(duck_sql).to_arrow_table()
+            except duckdb.InterruptException:
+                raise
+            except duckdb.Error as exc:
+                raise _duckdb_failure(exc, self.sql) from None
+
+    def _write_parquet(
+        self, database: str, name: str, location: str, storage: dict[str, Any], keys: list[str], data: Any
+    ) -> int:
+        """One Parquet object per partition (``key=value/``, NULL as Hive's default folder), as Athena writes them;
+        more than 100 partitions in one statement fail as on Athena."""
+        from urllib.parse import quote
+
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        groups: list[tuple[list[str], Any]] = [([], data)]
+        if keys:
+            values = data.select(keys).group_by(keys).aggregate([]).to_pylist()
+            if len(values) > 100:
+                raise AthenaFailure(
+                    "HIVE_TOO_MANY_OPEN_PARTITIONS",
+                    f"Exceeded limit of 100 open writers for partitions/buckets ({len(values)} partitions)",
+                    category=2,
+                    error_type=1002,
+                )
+            groups = []
+            for row in values:
+                mask = None
+                for key in keys:
+                    value = row[key]
+                    test = (
+                        pc.is_null(data[key])
+                        if value is None
+                        else pc.equal(data[key], pa.scalar(value, data[key].type))
+                    )
+                    test = pc.fill_null(test, False)
+                    mask = test if mask is None else pc.and_(mask, test)
+                # Hive writes NULL and '' alike to its default partition, which reads back as NULL
+                texts = [HIVE_NULL_PARTITION if row[k] is None or row[k] == "" else str(row[k]) for k in keys]
+                groups.append((texts, data.filter(mask).drop_columns(keys)))
+        parts = urlsplit(location)
+        bucket, prefix = parts.netloc, parts.path.lstrip("/")
+        run = uuid.uuid4().hex[:8]
+        for texts, rows in groups:
+            folder = "".join(f"{k}={quote(v, safe='')}/" for k, v in zip(keys, texts, strict=True))
+            body = io.BytesIO()
+            pq.write_table(rows, body, compression="snappy")
+            self.s3.put_object(Bucket=bucket, Key=f"{prefix}{folder}{run}_00000.parquet", Body=body.getvalue())
+            if keys:
+                partition_location = f"s3://{bucket}/{prefix}{folder}"
+                try:
+                    self.glue.create_partition(
+                        DatabaseName=database,
+                        TableName=name,
+                        PartitionInput={
+                            "Values": texts,
+                            "StorageDescriptor": {**storage, "Location": partition_location},
+                        },
+                    )
+                except ClientError as exc:
+                    if exc.response.get("Error", {}).get("Code") != "AlreadyExistsException":
+                        raise
+        return int(data.num_rows)
+
+    def _objects(self, location: str) -> Iterator[str]:
+        parts = urlsplit(location)
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=parts.netloc, Prefix=parts.path.lstrip("/")):
+            for item in page.get("Contents", []):
+                yield str(item["Key"])
 
     def _glue_table(self, database: str, name: str, catalog: str, where: str) -> dict[str, Any]:
         if catalog and catalog.lower() != "awsdatacatalog":
