@@ -180,7 +180,12 @@ def pandas_baseline(lake: Path) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
         # The course's notebook: every row into a DataFrame (wr.athena.read_sql_query("SELECT * ...") does this),
         # the sentiment with .apply, the words per review by splitting the text, then pandas group-bys.
-        frame = pd.read_parquet(folder)
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        # the category as plain strings: pyarrow cannot yet merge the folders' dictionaries once one value is NULL
+        hive = ds.partitioning(pa.schema([("product_category", pa.string())]), flavor="hive")
+        frame = pd.read_parquet(folder, partitioning=hive)
         frame["sentiment"] = frame["star_rating"].apply(to_sentiment)
         frame["num_words"] = frame["review_body"].str.split().str.len()  # type: ignore[misc]
         counts = frame.groupby(["product_category", "sentiment"], observed=True).agg(

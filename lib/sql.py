@@ -612,14 +612,14 @@ def week1_queries(table: str = "demo.reviews") -> list[StarterQuery]:
             "Reviews per category",
             "-- Which product categories have the most reviews?\n"
             f"SELECT product_category, COUNT(*) AS count_reviews\nFROM {table}\nGROUP BY product_category\n"
-            "ORDER BY count_reviews DESC",
+            "ORDER BY count_reviews DESC, product_category",
         ),
         StarterQuery(
             "Average sentiment per category",
             "-- Which product categories are rated highest by average sentiment?\n"
             + labelled
             + "SELECT product_category, AVG(sentiment) AS avg_sentiment\nFROM labelled\nGROUP BY product_category\n"
-            "ORDER BY avg_sentiment DESC",
+            "ORDER BY avg_sentiment DESC, product_category",
         ),
         StarterQuery(
             "Sentiment share per category",

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lib import demo
@@ -18,6 +19,21 @@ from lib.settings import Settings, load_settings
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
 DEMO_ROWS = 2_000
+
+
+def read_curated(root: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The demo lake's curated reviews read with pyarrow directly (not through LakeLens): the Hive folders' values
+    as a plain string column, Hive's default folder as a missing category."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    partitioning = ds.partitioning(pa.schema([("product_category", pa.string())]), flavor="hive")
+    dataset = ds.dataset(root / "curated" / "reviews", format="parquet", partitioning=partitioning)
+    frame = dataset.to_table(columns=columns).to_pandas()
+    if "product_category" in frame.columns:
+        category = frame["product_category"].astype(object)
+        frame["product_category"] = category.where(category != "__HIVE_DEFAULT_PARTITION__", None)
+    return frame
 
 
 def local_settings(root: Path, **env: str) -> Settings:

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import boto3
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 
 from lib import demo
@@ -32,7 +31,7 @@ from tests.browser.test_sentiment_browser import (
     whole_page_screenshot,
 )
 from tests.browser.test_sql_browser import open_sql_page, run_with_keyboard, type_sql
-from tests.conftest import local_settings
+from tests.conftest import local_settings, read_curated
 
 pytest_plugins = ("tests.aws_standin",)
 pytestmark = pytest.mark.browser
@@ -78,7 +77,7 @@ def apps(aws_standin: StandIn, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def curated(lake: Path) -> pd.DataFrame:
-    return ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    return read_curated(lake)
 
 
 def open_sentiment_on_aws(app: App, page: object) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
@@ -25,7 +24,7 @@ from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
 from tests import course_notebook as course
 from tests.browser.conftest import App, _require_browser, assert_no_exception, running_app, screenshot, wait_for_app
-from tests.conftest import local_settings
+from tests.conftest import local_settings, read_curated
 from tests.real_files import write_kaggle_clothing
 
 pytestmark = pytest.mark.browser
@@ -124,8 +123,7 @@ def chart_titles(page: object) -> list[str]:
 def test_demo_lake_page_in_the_browser(sentiment_app: App, page: object) -> None:
     open_sentiment(sentiment_app, page)
     assert_no_exception(page)
-    files = ds.dataset(sentiment_app.lake / "curated" / "reviews", format="parquet", partitioning="hive")
-    frame = files.to_table(columns=["star_rating", "product_category"]).to_pandas()
+    frame = read_curated(sentiment_app.lake, ["star_rating", "product_category"])
     assert metric(page, "Reviews") == f"{len(frame):,}"
     assert metric(page, "Positive") == f"{(frame['star_rating'] > 3).mean():.1%}"
     titles = chart_titles(page)

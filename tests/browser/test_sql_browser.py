@@ -11,10 +11,10 @@ import re
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 
 from tests.browser.conftest import App, assert_no_exception, screenshot, wait_for_app
+from tests.conftest import read_curated
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ EDITOR_FRAME = "iframe[title='code_editor.code_editor']"
 
 
 def reviews(lake: Path) -> pd.DataFrame:
-    return ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    return read_curated(lake)
 
 
 def open_sql_page(app: App, page: object, query: str = "") -> None:

@@ -28,7 +28,7 @@ from lib.automl import engine, explain, jobs, metrics, runner
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
 from lib.errors import AutoMLError
-from tests.conftest import lake_checksums, local_settings
+from tests.conftest import lake_checksums, local_settings, read_curated
 
 # -- metrics, worked out by hand ---------------------------------------------------------------------------------
 
@@ -142,7 +142,7 @@ def test_tree_candidate_gets_a_faithful_surrogate_and_importances() -> None:
 
 
 def _reviews_frame(lake: Path) -> pd.DataFrame:
-    return pq.read_table(lake / "curated" / "reviews").to_pandas()
+    return read_curated(lake)
 
 
 def _config(name: str = "t1", **changes: object) -> jobs.JobConfig:

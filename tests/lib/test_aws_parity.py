@@ -261,7 +261,9 @@ FILTERS = sentiment.Filters(
 )
 
 QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
-    "raw zone aggregates": "SELECT product_category, count(*) AS n, sum(helpful_votes) AS helpful, "
+    # nullif: an empty category field of the raw TSV is NULL locally and '' on Athena (README, Known differences)
+    "raw zone aggregates": "SELECT nullif(product_category, '') AS product_category, count(*) AS n, "
+    "sum(helpful_votes) AS helpful, "
     "avg(total_votes) AS votes, min(review_date) AS first_day, count_if(verified_purchase = 'Y') AS verified "
     "FROM demo.reviews_raw GROUP BY 1 ORDER BY 1",
     "curated types": "SELECT review_id, star_rating, review_date, verified_purchase, review_words, "
@@ -374,10 +376,12 @@ def test_the_headline_numbers_match_pandas_on_the_demo_files(lakes: Lakes) -> No
     frame = pd.concat(
         [pq.read_table(f).to_pandas().assign(product_category=f.parent.name.split("=", 1)[1]) for f in files]
     )
+    # Hive's default folder holds the reviews without a category: a NULL, listed last by ORDER BY
+    frame["product_category"] = frame["product_category"].replace("__HIVE_DEFAULT_PARTITION__", "~none")
     expected = frame.groupby("product_category")["star_rating"].agg(["count", "mean"]).sort_index()
     sql = "SELECT product_category, count(*) AS n, avg(star_rating) AS mean FROM demo.reviews GROUP BY 1 ORDER BY 1"
     got = lakes.aws.run_query(sql).frame
-    assert list(got["product_category"]) == list(expected.index)
+    assert list(got["product_category"].fillna("~none")) == list(expected.index)
     assert list(got["n"]) == list(expected["count"])
     assert got["mean"].tolist() == pytest.approx(expected["mean"].tolist(), rel=1e-12)
 

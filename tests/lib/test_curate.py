@@ -59,12 +59,16 @@ def test_the_raw_zone_curates_into_a_partitioned_table(lake: LocalBackend) -> No
         "FROM shop.reviews GROUP BY 1",
         max_rows=100,
     ).frame.set_index("product_category")
-    expected = frame.groupby("product_category").agg(
-        n=("product_category", "size"), texts=("review_body", "count"), stars=("star_rating", "sum")
+    expected = (
+        frame.fillna({"product_category": "<none>"})
+        .groupby("product_category")
+        .agg(n=("product_category", "size"), texts=("review_body", "count"), stars=("star_rating", "sum"))
     )
+    got.index = got.index.fillna("<none>")
     assert got.sort_index().astype("int64").to_dict() == expected.sort_index().astype("int64").to_dict()
     folders = {p.name for p in (lake.root / "curated" / "shop" / "reviews").iterdir()}
-    assert folders == {f"product_category={c}" for c in expected.index}
+    named = {f"product_category={c}" for c in expected.index if c != "<none>"}
+    assert folders == named | {"product_category=__HIVE_DEFAULT_PARTITION__"}  # no category: Hive's NULL folder
     assert not [p for p in lake.root.iterdir() if p.name.startswith(".lakelens-tmp")]  # the scratch folder is gone
 
 
@@ -114,7 +118,8 @@ def test_athena_partition_batches_stay_within_100_partitions() -> None:
     from lib.catalog import Column, TableDef
 
     source = TableDef("demo", "raw", [Column("category", "string"), Column("x", "int")], "s3://b/raw/")
-    plan = curate.CuratePlan(source, "demo", "t", "category", list(source.columns), "curated/demo/t/", 0, "Athena")
+    columns = [source.columns[1], source.columns[0]]  # plan_curate puts the partition key last
+    plan = curate.CuratePlan(source, "demo", "t", "category", columns, "curated/demo/t/", 0, "Athena")
     values = [f"c{i:03d}" for i in range(250)] + [None]
     batches = curate.partition_batches(plan, values)
     assert len(batches) == 3

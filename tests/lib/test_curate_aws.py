@@ -74,9 +74,11 @@ def test_ctas_then_insert_into_per_100_partitions(backend: AwsBackend) -> None:
     expected = frame.groupby("code")["n"].agg(["count", "sum"])
     partitions = backend.list_partitions("shop", "codes", page_size=1000).partitions
     assert len(partitions) == len(expected) > 200  # more than two statements of 100 partitions
-    got = backend.run_query(
-        "SELECT code, count(*) AS count, sum(n) AS sum FROM shop.codes GROUP BY 1", max_rows=1000
-    ).frame.fillna({"code": "<null>"}).set_index("code")
+    got = (
+        backend.run_query("SELECT code, count(*) AS count, sum(n) AS sum FROM shop.codes GROUP BY 1", max_rows=1000)
+        .frame.fillna({"code": "<null>"})
+        .set_index("code")
+    )
     assert got.sort_index().astype("int64").to_dict() == expected.sort_index().astype("int64").to_dict()
     with pytest.raises(TableNotFound):  # the work table took the final name
         backend.get_table("shop", "codes__lakelens_gone")

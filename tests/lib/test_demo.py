@@ -23,7 +23,9 @@ def test_raw_zone_is_one_tsv_per_category_and_curated_is_hive_partitioned(demo_l
     raw_files = sorted((demo_lake_dir / "raw" / "reviews").glob("*.tsv"))
     partitions = sorted((demo_lake_dir / "curated" / "reviews").glob("product_category=*"))
     assert 15 <= len(raw_files) <= 23  # 18 categories and the three small ones (≤ 10 reviews)
-    assert len(partitions) == len(raw_files)
+    # one folder per category, and Hive's default folder for the reviews without one (they stay in their TSV)
+    assert len(partitions) == len(raw_files) + 1
+    assert (demo_lake_dir / "curated" / "reviews" / "product_category=__HIVE_DEFAULT_PARTITION__").is_dir()
     raw_rows = sum(pacsv.read_csv(f, parse_options=pacsv.ParseOptions(delimiter="\t")).num_rows for f in raw_files)
     curated_rows = sum(pq.read_metadata(next(p.glob("*.parquet"))).num_rows for p in partitions)
     assert raw_rows == curated_rows == DEMO_ROWS
@@ -33,8 +35,10 @@ def test_reviews_look_real() -> None:
     table = demo.generate(20_000).to_pandas()
     assert list(table.columns) == [
         "review_id", "product_id", "product_title", "product_category", "star_rating", "review_headline",
-        "review_body", "review_date", "helpful_votes", "total_votes", "verified_purchase",
+        "review_body", "review_date", "helpful_votes", "total_votes", "verified_purchase", demo.FILE_CATEGORY,
     ]  # fmt: skip
+    # a review without a category still knows which category's raw file it is in (the last column, not a table's)
+    assert 0 < table["product_category"].isna().mean() < 0.01 and table[demo.FILE_CATEGORY].notna().all()
     # as messy as real files: a few exact duplicates, missing and blank texts, empty headlines, HTML, emoji
     duplicated = table.duplicated(keep="first")
     assert 0 < duplicated.sum() < 0.01 * len(table)
@@ -50,7 +54,7 @@ def test_reviews_look_real() -> None:
     shares = table["star_rating"].value_counts(normalize=True)
     assert shares[5] > 0.5 and shares[5] == shares.max()  # mostly 5s, as real reviews are
     assert set(table["star_rating"].unique()) == {1, 2, 3, 4, 5}
-    counts = table["product_category"].value_counts()
+    counts = table[demo.FILE_CATEGORY].value_counts()
     assert 15 <= len(counts) <= 23
     assert counts.iloc[0] > 10 * counts.iloc[-1]  # a realistic skew between categories
     assert 2 <= (counts <= 10).sum() <= 3  # the course drops categories with ten reviews or fewer

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -20,7 +19,7 @@ from lib import sentiment as s
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, TableDef, delimited_table, parquet_table
 from lib.errors import CatalogError, LakeLensError
-from tests.conftest import local_settings
+from tests.conftest import local_settings, read_curated
 
 KAGGLE_COLUMNS = [
     Column("Clothing ID", "int"),
@@ -38,10 +37,7 @@ KAGGLE_COLUMNS = [
 
 def demo_frame(lake: Path) -> pd.DataFrame:
     """demo.reviews read with pyarrow directly from its Parquet files (not through LakeLens)."""
-    dataset = ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive")
-    frame = dataset.to_table().to_pandas()
-    frame["product_category"] = frame["product_category"].astype(str)
-    return frame
+    return read_curated(lake)
 
 
 def three_class(rating: pd.Series) -> pd.Series:
@@ -199,9 +195,10 @@ def test_counts_match_pandas_on_the_files(demo_backend: LocalBackend, demo_lake_
     counts = s.tidy_counts(run(demo_backend, s.counts_sql(spec)), spec)
     files = demo_frame(demo_lake_dir)
     files["sentiment"] = three_class(files["star_rating"])
-    expected = files.groupby(["product_category", "sentiment"]).size()
-    got = counts.set_index(["category", "sentiment"])["reviews"]
+    expected = files.fillna({"product_category": "<none>"}).groupby(["product_category", "sentiment"]).size()
+    got = counts.fillna({"category": "<none>"}).set_index(["category", "sentiment"])["reviews"]
     assert got.to_dict() == expected.to_dict()
+    assert ("<none>", 1) in got.index  # reviews without a category are a group of their own, not dropped
     per_sentiment = s.per_sentiment(counts).set_index("name")["reviews"]
     assert per_sentiment.to_dict() == {
         "negative": int((files["sentiment"] == -1).sum()),

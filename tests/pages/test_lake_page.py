@@ -27,6 +27,7 @@ from lib.backends.local import LocalBackend
 from lib.settings import Settings
 from tests import aws_fixtures
 from tests.aws_fixtures import BUCKET, REGION
+from tests.conftest import read_curated
 
 ROOT = Path(__file__).resolve().parents[2]
 BOOKS = "curated/reviews/product_category=Books/part-0.parquet"
@@ -380,6 +381,5 @@ def test_curate_a_raw_table_from_the_catalog_with_progress(writable_lake: LocalB
 
 
 def ds_frame(root: Path) -> pd.DataFrame:
-    import pyarrow.dataset as ds
 
-    return ds.dataset(root / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    return read_curated(root)

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from lib.backends.local import LocalBackend
 from lib.reports.store import ReportStore
 from tests.aws_fixtures import aws_settings, column, moto_server, seed_athena_results  # noqa: F401  (fixtures)
-from tests.conftest import local_settings
+from tests.conftest import local_settings, read_curated
 from tests.lib.test_reports import HOSTILE, PER_CATEGORY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,8 +61,13 @@ def store(root: Path) -> ReportStore:
     return ReportStore(LocalBackend(local_settings(root)))
 
 
+def _key(value: object) -> str | None:
+    """A category as a chart or a snapshot holds it: the name, or None for the reviews without one."""
+    return None if pd.isna(value) else str(value)  # type: ignore[call-overload]
+
+
 def reviews(root: Path) -> pd.DataFrame:
-    return ds.dataset(root / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    return read_curated(root)
 
 
 def reports_page(query_params: dict[str, str] | None = None) -> AppTest:
@@ -134,7 +138,7 @@ def test_refresh_stores_results_and_the_link_reopens_them_without_a_query(
     frame = reviews(lake)
     bars = charts(again)[0]["data"]
     drawn = {x: y for trace in bars for x, y in zip(values(trace["x"]), values(trace["y"]), strict=True)}
-    assert drawn == {str(k): int(v) for k, v in frame.groupby("product_category").size().items()}
+    assert drawn == {_key(k): int(v) for k, v in frame.groupby("product_category", dropna=False).size().items()}
     assert again.metric[0].label == "n" and again.metric[0].value == f"{len(frame):,}"
     table = again.dataframe[0].value
     assert table["reviews"].tolist() == frame.groupby("star_rating").size().sort_index().tolist()
@@ -226,9 +230,9 @@ def test_pins_from_two_pages_are_saved_to_a_new_report_then_to_it_again(lake: Pa
     stored = store(lake).load("monday-numbers")
     block = stored.report.blocks[0]
     assert (block.title, block.chart, block.sql) == ("Query result", "table", PER_CATEGORY)
-    expected = reviews(lake).groupby("product_category").size()
+    expected = reviews(lake).groupby("product_category", dropna=False).size()
     rows = {r["product_category"]: r["reviews"] for r in stored.snapshot(0).records or []}  # type: ignore[union-attr]
-    assert rows == {str(k): int(v) for k, v in expected.items()}
+    assert rows == {_key(k): int(v) for k, v in expected.items()}
     links = [el.proto.label for el in at.get("page_link")]
     assert "Open “Monday numbers”" in links
 

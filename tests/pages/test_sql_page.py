@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -23,7 +22,7 @@ from lib.history import History
 from lib.paths import human_bytes
 from lib.sql import week1_queries
 from tests.aws_fixtures import aws_settings, column, moto_server, seed_athena_results  # noqa: F401  (fixtures)
-from tests.conftest import lake_checksums, local_settings
+from tests.conftest import lake_checksums, local_settings, read_curated
 
 ROOT = Path(__file__).resolve().parents[2]
 # 2,000⁴ rows to count: it never ends by itself, so only a cancel or the timeout can stop it (and the lake
@@ -47,7 +46,7 @@ def lake(demo_lake_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 
 def reviews(root: Path) -> pd.DataFrame:
-    return ds.dataset(root / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    return read_curated(root)
 
 
 def sql_page(query_params: dict[str, str] | None = None) -> AppTest:

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow.dataset as ds
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import read_curated
 from tests.security.conftest import Ledger
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ class Session(threading.Thread):
 
 
 def test_sixteen_sessions_for_a_minute(lake: Path, one_runtime: None, ledger: Ledger) -> None:
-    reviews = ds.dataset(lake / "curated" / "reviews", format="parquet", partitioning="hive").to_table().to_pandas()
+    reviews = read_curated(lake)
     warm = new_session()  # imports and the backend are paid before the baseline, as on a server that is up
     warm.switch_page("pages/sql.py").run()
     assert not warm.exception
