@@ -522,3 +522,48 @@ def test_charts_and_the_bias_table_pin_to_the_report(demo_env: Path) -> None:
     assert chart.page == "Sentiment" and "GROUP BY" in (chart.sql or "")
     assert chart.context == "demo.reviews · 3 sentiment classes · categories Books, Toys"
     assert {row["category"] for row in pinned[1].table or []} == {"Books", "Toys"}
+
+
+@pytest.fixture
+def course_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, pd.DataFrame]]:
+    """A new lake holding only the course's clothing file (its Kaggle layout, missing fields and all)."""
+    from lib import ingest
+    from tests.real_files import write_kaggle_clothing
+
+    path = write_kaggle_clothing(tmp_path / "womens_clothing_ecommerce_reviews.csv")
+    backend = LocalBackend(local_settings(tmp_path / "lake"))
+    ingest.ingest_file(backend, path, database="demo", table="clothing", curated=True)
+    backend.close()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(tmp_path / "lake"))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    yield tmp_path / "lake", pd.read_csv(path)
+
+
+def test_the_course_switch_shows_the_notebook_s_numbers(course_lake: tuple[Path, pd.DataFrame]) -> None:
+    """The page with ?course=true on the course's file: every number the notebook's pandas steps give."""
+    from tests import course_notebook as course
+
+    _, raw = course_lake
+    expected = course.summary(course.prepare(raw, "Rating", "Review Text", "Class Name"))
+    at = sentiment_page({"table": "demo.clothing", "course": "true"})
+    assert not at.error, [e.value for e in at.error]
+    assert metrics(at)["Reviews"] == f"{expected['reviews']:,}"
+    assert metrics(at)["Categories"] == str(len(expected["categories"]))
+    found = charts(at)
+    per_sentiment = trace_values(found["Reviews per sentiment"])
+    shown = {name: int(values[name]) for name, values in per_sentiment.items()}
+    names = {"-1": "negative", "0": "neutral", "1": "positive"}
+    assert shown == {names[k]: v for k, v in expected["by_sentiment"].items()}
+    average = trace_values(found["Average sentiment per category"], axis="x")[""]
+    for category, numbers in expected["categories"].items():
+        assert average[category] == pytest.approx(numbers["average_sentiment"])
+    lengths = at.table[0].value
+    words = expected["words"]
+    assert lengths.loc["mean", "all reviews"] == f"{words['mean']:,.1f}"
+    median = words["median"]
+    assert lengths.loc["median", "all reviews"] == (f"{median:,.1f}" if not median.is_integer() else f"{int(median):,}")
+    assert lengths.loc["max", "all reviews"] == f"{int(words['max']):,}"
+    preparation = next(m.value for m in at.markdown if "The course's preparation" in m.value)
+    assert preparation.endswith(f"→ {expected['reviews']:,}")
+    assert not at.warning or not any("fewer reviews" in w.value for w in at.warning)  # small ones dropped, not flagged
