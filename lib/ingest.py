@@ -297,8 +297,10 @@ def plan_ingest(
     encoding: str = "utf-8",
     skip_bad_rows: bool = False,
     max_bytes: int | None = None,
+    max_decompressed: int | None = None,
 ) -> IngestPlan:
-    """Read ``data`` and decide names, types, rows and where everything goes; nothing is written."""
+    """Read ``data`` and decide names, types, rows and where everything goes; nothing is written. ``max_bytes``
+    bounds the file, ``max_decompressed`` (default: ``max_bytes``) what a gzip file may expand to in memory."""
     filename = safe_filename(filename)
     if max_bytes is not None and len(data) > max_bytes:
         raise IngestError(
@@ -317,7 +319,7 @@ def plan_ingest(
     base_name, compression = split_compression(filename)
     body = data
     if compression or data.startswith(b"\x1f\x8b"):
-        body = _gunzip(data, filename, max_bytes or MAX_DECOMPRESSED_BYTES)
+        body = _gunzip(data, filename, max_decompressed or max_bytes or MAX_DECOMPRESSED_BYTES)
         compression = "gzip"
         if not body or body.isspace():
             raise IngestError(f"{filename} is empty once decompressed; there is nothing to ingest.")
@@ -1153,6 +1155,7 @@ def ingest_file(
         encoding=encoding,
         skip_bad_rows=skip_bad_rows,
         max_bytes=limit,
+        max_decompressed=backend.settings.max_upload_bytes,  # read whole, so bounded (a big gzip TSV is streamed)
     )
     return plan, commit(backend, plan, curated=curated, partition_by=partition_by, replace=replace)
 

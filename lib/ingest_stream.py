@@ -72,8 +72,10 @@ def should_stream(path: Path, fmt: ingest.IngestFormat = "auto", encoding: str =
     by_name = "tsv" if base.endswith((".tsv", ".tab")) else "csv" if base.endswith((".csv", ".txt")) else None
     if (fmt if fmt != "auto" else by_name) not in STREAMABLE:
         return False
+    gzipped = path.name.lower().endswith(".gz")
+    threshold = STREAM_FROM_BYTES / GZIP_RATIO if gzipped else STREAM_FROM_BYTES  # a gzip TSV expands ~4 times
     try:
-        return encoding == "utf-8" and path.stat().st_size >= STREAM_FROM_BYTES
+        return encoding == "utf-8" and path.stat().st_size >= threshold
     except OSError:
         return False
 
