@@ -74,3 +74,7 @@ class IngestError(LakeLensError):
 
 class AutoMLError(LakeLensError):
     """An AutoML job cannot start or run with what it was given (label, table, budget, job name)."""
+
+
+class ParameterError(SqlError):
+    """A query parameter is missing, unknown, or has a value that is not of its type."""

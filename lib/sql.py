@@ -31,6 +31,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command
 
 ATHENA_MAX_QUERY_BYTES = 262_144
 DEFAULT_CATALOG = "awsdatacatalog"
+INFORMATION_SCHEMA = "information_schema"
 
 StatementKind = Literal["query", "show", "describe", "explain", "write"]
 
@@ -387,8 +388,12 @@ def _write(sql: str, tree: exp.Expression, keyword: str, allow_writes: bool, def
     return Statement(sql, "write", tree, refs)
 
 
-def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
-    """Translate a checked query to DuckDB SQL, pointing every table at its view."""
+def to_duckdb(statement: Statement, view_names: dict[TableRef, str], column_types: dict[str, str] | None = None) -> str:
+    """Translate a checked query to DuckDB SQL, pointing every table at its view.
+
+    ``column_types`` (column name -> Glue type, for the tables read) lets the translation keep Athena's result
+    types where DuckDB's differ (``date_trunc`` on a DATE column returns a DATE).
+    """
     if statement.tree is None:
         raise SqlError("Only queries can be translated to DuckDB.")
     tree = statement.tree.copy()
@@ -415,15 +420,50 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str]) -> str:
         node.set("this", exp.to_identifier(table, quoted=True))
         if not node.alias:
             node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
-    tree = tree.transform(_athena_functions)
+    date_columns = {name.lower() for name, kind in (column_types or {}).items() if kind.lower() == "date"}
+    tree = _athena_functions(tree, date_columns)
     try:
         return tree.sql(dialect="duckdb", unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
         raise SqlError(f"This Athena SQL cannot be run by the local engine: {exc}.") from None
 
 
-def _athena_functions(node: exp.Expression) -> exp.Expression:
-    """Athena functions sqlglot passes through untranslated (or translates with other semantics), for DuckDB."""
+def _is_date(node: exp.Expression, date_columns: set[str]) -> bool:
+    """True if the expression is a DATE as far as the SQL's text and the catalog tell (not a timestamp)."""
+    if isinstance(node, exp.Cast):
+        return node.to.is_type("date")
+    if isinstance(node, (exp.CurrentDate, exp.Date, exp.DateFromParts, exp.StrToDate, exp.TsOrDsToDate)):
+        return True
+    if isinstance(node, exp.Column):
+        return node.name.lower() in date_columns
+    if isinstance(node, exp.Paren):
+        return _is_date(node.this, date_columns)
+    return False
+
+
+def _athena_functions(node: exp.Expression, date_columns: set[str] | None = None) -> exp.Expression:
+    """Athena functions sqlglot passes through untranslated (or translates with other semantics), for DuckDB.
+
+    Children first (post-order), so an argument is translated before the function around it and a replacement
+    is never translated twice.
+    """
+    for child in list(node.iter_expressions()):
+        translated = _athena_functions(child, date_columns)
+        if translated is not child:
+            child.replace(translated)
+    return _athena_function(node, date_columns or set())
+
+
+def _athena_function(node: exp.Expression, date_columns: set[str]) -> exp.Expression:
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and _is_date(node.this, date_columns):
+        # Athena: date_trunc on a DATE is a DATE; DuckDB returns a TIMESTAMP.
+        return exp.cast(node.copy(), exp.DataType.build("DATE"))
+    if isinstance(node, exp.Cast) and node.to.is_type("json"):
+        # Trino: CAST(varchar AS JSON) is a JSON string ("text"), CAST(number AS JSON) a JSON number...; DuckDB's
+        # CAST parses the text instead. to_json encodes the value as Trino does; json_parse(text) parses.
+        return exp.Anonymous(this="to_json", expressions=[node.this.copy()])
+    if isinstance(node, exp.IsInf):
+        return exp.Anonymous(this="isinf", expressions=[node.this.copy()])
     if isinstance(node, exp.RegexpExtract) and not isinstance(node.parent, exp.Case):
         # Athena returns NULL when the pattern does not match; DuckDB returns ''.
         matched = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
@@ -432,6 +472,13 @@ def _athena_functions(node: exp.Expression) -> exp.Expression:
         return node
     name = str(node.name).lower()
     args = list(node.expressions)
+    if name == "nan" and not args:
+        return exp.cast(exp.Literal.string("NaN"), exp.DataType.build("DOUBLE"))
+    if name == "infinity" and not args:
+        return exp.cast(exp.Literal.string("Infinity"), exp.DataType.build("DOUBLE"))
+    if name in ("is_finite", "is_infinite", "is_nan") and len(args) == 1:
+        target = {"is_finite": "isfinite", "is_infinite": "isinf", "is_nan": "isnan"}[name]
+        return exp.Anonymous(this=target, expressions=[args[0]])
     if name == "format_datetime":
         if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
             raise SqlError(

@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -46,6 +46,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from lib import params as paramsmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -57,6 +58,7 @@ from lib.backends.base import (
     PartitionPage,
     QueryResult,
     QueryStats,
+    unique_columns,
 )
 from lib.catalog import Partition, TableDef, glue_type_to_duckdb, validate_identifier
 from lib.errors import (
@@ -64,6 +66,7 @@ from lib.errors import (
     CatalogError,
     LakeLensError,
     NotFound,
+    ParameterError,
     PathError,
     QueryCancelled,
     QueryFailed,
@@ -72,6 +75,7 @@ from lib.errors import (
     SqlError,
     TableNotFound,
 )
+from lib.params import ParamValue
 from lib.paths import clean_key
 from lib.settings import Settings
 
@@ -680,17 +684,19 @@ class AwsBackend(Backend):
         database: str | None = None,
         query_id: str | None = None,
         timeout_s: int | None = None,
+        params: Mapping[str, ParamValue] | None = None,
     ) -> QueryResult:
         limit = max_rows or self.settings.max_rows
         default_db = database or self.settings.database
         statement = sqlmod.check(sql, allow_writes=self.settings.allow_writes, default_database=default_db)
         timeout = timeout_s or self.settings.query_timeout_s
+        bound = self._bind(sql, statement, params)
         key = query_id
         if key:
             with self._lock:
                 self._running.add(key)
         try:
-            execution_id = self._start(sql, default_db, key)
+            execution_id = self._start(bound.athena_sql, default_db, key, bound.athena_parameters)
             key = key or execution_id
             execution = self._wait(execution_id, key, timeout)
             frame, total, truncated = self._results(execution_id, execution.get("StatementType"), statement, limit)
@@ -716,7 +722,19 @@ class AwsBackend(Backend):
             ),
         )
 
-    def _start(self, sql: str, database: str, key: str | None) -> str:
+    def _bind(self, sql: str, statement: sqlmod.Statement, params: Mapping[str, ParamValue] | None) -> paramsmod.Bound:
+        """The parameters typed from the catalog columns they are compared with; ``?`` markers for Athena."""
+        tables = []
+        if paramsmod.occurrences(sql):
+            for ref in statement.tables:
+                found = self._find_table(ref.database, ref.table)
+                if found is not None:
+                    tables.append(found)
+        if paramsmod.unnamed_markers(statement.tree):
+            raise ParameterError(paramsmod.UNNAMED_MESSAGE)
+        return paramsmod.bind(sql, params, tables)
+
+    def _start(self, sql: str, database: str, key: str | None, parameters: list[str] | None = None) -> str:
         """Start the query through awswrangler, which honours the workgroup's enforced output and encryption."""
         with self._aws_errors("start the Athena query"), _WRANGLER_LOCK:
             self._configure_wrangler()
@@ -726,6 +744,9 @@ class AwsBackend(Backend):
                 workgroup=self.settings.athena_workgroup,
                 s3_output=self.settings.athena_output_uri,
                 boto3_session=self._session(),
+                # qmark: the values go to Athena as ExecutionParameters, never into the text
+                params=parameters or None,
+                paramstyle="qmark",
             )
         execution_id = str(started if isinstance(started, str) else started["QueryExecutionId"])
         with self._lock:
@@ -829,7 +850,14 @@ class AwsBackend(Backend):
                 return
         self._stop(execution_id or query_id, query_id)
 
-    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+    def export(
+        self,
+        sql: str,
+        path: Path,
+        fmt: Literal["csv", "parquet", "json"],
+        database: str | None = None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> int:
         """Run the query and stream Athena's own result object (CSV in S3) to ``path``, converting on the way.
 
         The result never passes through a DataFrame: CSV is copied chunk by chunk, Parquet and JSON lines are
@@ -838,9 +866,10 @@ class AwsBackend(Backend):
         default_db = database or self.settings.database
         statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
         if statement.kind not in ("query", "explain"):
-            frame = self.run_query(sql, max_rows=100_000, database=default_db).frame
+            frame = self.run_query(sql, max_rows=100_000, database=default_db, params=params).frame
             return _write_frame(frame, path, fmt)
-        execution_id = self._start(sql, default_db, None)
+        bound = self._bind(sql, statement, params)
+        execution_id = self._start(bound.athena_sql, default_db, None, bound.athena_parameters)
         execution = self._wait(execution_id, execution_id, self.settings.query_timeout_s)
         location = execution.get("ResultConfiguration", {}).get("OutputLocation")
         if not location:
@@ -905,18 +934,24 @@ def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: 
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {c["Name"]: pa.type_for_alias(_ARROW_TYPES.get(c.get("Type", "").lower(), "string")) for c in columns}
+    names = unique_columns([str(c["Name"]) for c in columns])
+    types = {
+        name: pa.type_for_alias(_ARROW_TYPES.get(c.get("Type", "").lower(), "string"))
+        for name, c in zip(names, columns, strict=True)
+    }
     options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=False)
+    # Athena's header row is skipped and the names given, so a repeated output name (foo, foo) reads as foo, foo_2.
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1) if names else None
     rows = 0
     if fmt == "csv":
         with target.open("wb") as handle:
             for chunk in body.iter_chunks(chunk_size=1 << 20):
                 handle.write(chunk)
-        with pacsv.open_csv(str(target), convert_options=options) as reader:
+        with pacsv.open_csv(str(target), read_options=read, convert_options=options) as reader:
             for batch in reader:
                 rows += batch.num_rows
         return rows
-    with pacsv.open_csv(body, convert_options=options) as reader:
+    with pacsv.open_csv(body, read_options=read, convert_options=options) as reader:
         if fmt == "parquet":
             with pq.ParquetWriter(str(target), reader.schema) as writer:
                 for batch in reader:
@@ -1049,7 +1084,7 @@ def _frame(rows: list[list[str | None]], columns: list[dict[str, Any]]) -> pd.Da
     types = [str(columns[i].get("Type", "varchar")) if i < len(columns) else "varchar" for i in range(width)]
     data = {i: _convert([row[i] if i < len(row) else None for row in rows], types[i]) for i in range(width)}
     frame = pd.DataFrame(data)
-    frame.columns = pd.Index(names)
+    frame.columns = pd.Index(unique_columns(names))
     return frame
 
 

@@ -7,6 +7,7 @@ dataclasses so they can be cached by Streamlit and compared in tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 
 from lib.catalog import Partition, TableDef
 from lib.errors import LakeLensError
+from lib.params import ParamValue
 from lib.settings import Settings
 
 
@@ -177,13 +179,24 @@ class Backend(ABC):
         database: str | None = None,
         query_id: str | None = None,
         timeout_s: int | None = None,
+        params: Mapping[str, ParamValue] | None = None,
     ) -> QueryResult:
-        """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back."""
+        """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back.
+
+        ``params`` are the values of the SQL's ``:name`` parameters, bound as typed literals (lib/params.py).
+        """
 
     @abstractmethod
     def cancel_query(self, query_id: str) -> None: ...
 
-    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+    def export(
+        self,
+        sql: str,
+        path: Path,
+        fmt: Literal["csv", "parquet", "json"],
+        database: str | None = None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> int:
         """Write the whole result of ``sql`` to ``path`` without holding it in memory; returns the row count."""
         raise LakeLensError(f"Exporting whole results is not available on the {self.kind} backend yet.")
 
@@ -215,3 +228,18 @@ class Backend(ABC):
                 if not token:
                     break
         return LakeSummary(len(databases), tables, objects, size, capped)
+
+
+def unique_columns(names: list[str]) -> list[str]:
+    """Athena returns ``SELECT 1 AS foo, 2 AS foo`` as two columns named foo; a DataFrame, Arrow table or JSON
+    object needs distinct names, so the second is ``foo_2`` (as ingest numbers repeated header names)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{name}_{number}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
