@@ -111,6 +111,28 @@ def _print_result(result: QueryResult) -> None:
     print(f"-- {footer} · {stats.engine} · {stats.runtime_s:.2f} s · query {stats.query_id}", file=sys.stderr)
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    import json
+
+    from lib import profile
+    from lib.backends import make_backend
+
+    database, _, name = str(args.table).partition(".")
+    if not name:
+        raise LakeLensError(f"--table {args.table!r} is not DATABASE.TABLE (for example demo.reviews).")
+    settings = _settings(args)
+    backend = make_backend(settings)
+    backend.check()
+    table = backend.get_table(database.lower(), name.lower())
+    result = profile.profile_table(table, lambda sql: backend.run_query(sql, max_rows=10_000).frame)
+    body = result.to_json()
+    if args.save:
+        backend.save_column_statistics(table.database, table.name, body)
+        print(f"-- saved with {table.qualified_name} at {body['computed_at']}", file=sys.stderr)
+    print(json.dumps(body, indent=2, default=str))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="LakeLens from the command line.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -149,6 +171,17 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--max-rows", type=int, help="rows to print (default: the LAKELENS_MAX_ROWS setting)")
     query.add_argument("--root", help="query this local lake folder instead of the configured backend")
     query.set_defaults(func=cmd_query)
+    prof = sub.add_parser(
+        "profile",
+        help="column statistics of a table, as JSON",
+        description="Glue-style column statistics of a catalog table (nulls, distinct values, min/max, string "
+        "lengths, true/false counts, top values) from one aggregate query, printed as JSON.",
+    )
+    prof.add_argument("--table", required=True, metavar="DB.T", help="the table (database.table)")
+    prof.add_argument("--save", action="store_true", help="also store the statistics with the table")
+    prof.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    prof.set_defaults(func=cmd_profile)
+
     ingest = sub.add_parser(
         "ingest",
         help="ingest a CSV, TSV, JSON, JSON lines or Parquet file as a table",

@@ -66,6 +66,10 @@ def occurrences(sql: str) -> list[Occurrence]:
         tokens = sqlglot.tokenize(sql, read="athena")
     except TokenError:
         return []
+    if tokens and tokens[0].token_type == TokenType.COMMAND:
+        # EXPLAIN, SHOW...: the tokenizer keeps the rest of the statement as one raw string; look inside it.
+        offset = tokens[0].end + 1
+        return [Occurrence(o.name, o.start + offset, o.end + offset) for o in occurrences(sql[offset:])]
     found: list[Occurrence] = []
     for before, token in itertools.pairwise(tokens):
         if before.token_type != TokenType.COLON or token.start != before.end + 1:
@@ -74,6 +78,17 @@ def occurrences(sql: str) -> list[Occurrence]:
             continue
         found.append(Occurrence(token.text, before.start, token.end))
     return found
+
+
+def _explained(sql: str) -> str:
+    """The query inside ``EXPLAIN [ANALYZE] [(options)] <query>``, or the SQL itself."""
+    try:
+        tokens = sqlglot.tokenize(sql, read="athena")
+    except TokenError:
+        return sql
+    if tokens and tokens[0].token_type == TokenType.COMMAND and tokens[0].text.upper() == "EXPLAIN":
+        return re.sub(r"^\s*(ANALYZE\s+)?(\([^)]*\)\s*)?", "", sql[tokens[0].end + 1 :], flags=re.I)
+    return sql
 
 
 def _values_comments(sql: str) -> dict[str, str]:
@@ -99,7 +114,7 @@ def find(sql: str, tables: Iterable[TableDef] = ()) -> list[Param]:
     names = list(dict.fromkeys(o.name for o in occurrences(sql)))
     if not names:
         return []
-    kinds = _infer_kinds(sql, list(tables))
+    kinds = _infer_kinds(_explained(sql), list(tables))
     choices = _values_comments(sql)
     return [Param(name, kinds.get(name, "text"), choices.get(name)) for name in names]
 

@@ -224,3 +224,25 @@ def run(sql: str, runner: Runner, params: Mapping[str, ParamValue] | None = None
             outcome.error = str(exc)
             break
     return outcomes
+
+
+def format_sql(sql: str) -> str:
+    """Every statement rewritten readably (sqlglot's pretty printer, Athena dialect), comments kept.
+
+    sqlglot writes ``-- a comment`` as ``/* a comment */`` next to the clause it belongs to; statements it can
+    only hold as raw commands (SHOW, PREPARE, EXECUTE...) are kept as written. Unparseable SQL is an error with
+    its line and column, and the text is left alone.
+    """
+    from lib.sql import check_syntax
+
+    pieces = split(sql)
+    if not pieces:
+        return sql
+    out: list[str] = []
+    for piece in pieces:
+        tree = check_syntax(piece)
+        if tree is None or isinstance(tree, exp.Command):
+            out.append(piece.strip())
+            continue
+        out.append(tree.sql(dialect="athena", pretty=True, comments=True))
+    return ";\n\n".join(out) + ("\n" if len(out) == 1 else ";\n")

@@ -320,6 +320,17 @@ def check(sql: str, *, allow_writes: bool = False, default_database: str = "demo
     return _classify(sql, tree, allow_writes=allow_writes, default_database=default_database)
 
 
+def check_syntax(sql: str) -> exp.Expression | None:
+    """Parse one statement (for formatting) with the guard's error messages; nothing is vetted or run."""
+    try:
+        trees = [tree for tree in sqlglot.parse(sql, read="athena", error_level=ErrorLevel.RAISE) if tree is not None]
+    except ParseError as exc:
+        raise _parse_error(exc, sql) from None
+    except sqlglot.errors.TokenError as exc:
+        raise _token_error(exc, sql) from None
+    return trees[0] if trees else None  # type: ignore[return-value]
+
+
 def _first_keyword(sql: str) -> str:
     try:
         tokens = sqlglot.tokenize(sql, read="athena")

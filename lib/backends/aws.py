@@ -47,6 +47,7 @@ from botocore.exceptions import (
 )
 
 from lib import params as paramsmod
+from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -894,6 +895,19 @@ class AwsBackend(Backend):
         finally:
             tmp.unlink(missing_ok=True)
         return rows
+
+    def explain(
+        self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None
+    ) -> planmod.Plan:
+        """Athena's ``EXPLAIN (FORMAT JSON)`` of the query (Athena reads no data for it and bills nothing)."""
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind != "query":
+            raise SqlError("Plan works on queries (SELECT, WITH, VALUES); SHOW and DESCRIBE read only the catalog.")
+        body = sql.strip().rstrip(";").rstrip()
+        result = self.run_query("EXPLAIN (FORMAT JSON)\n" + body, database=default_db, params=params, max_rows=10_000)
+        text = "\n".join(str(v) for v in result.frame.iloc[:, 0].tolist()) if len(result.frame.columns) else ""
+        return planmod.from_trino(text, [ref.qualified for ref in statement.tables])
 
     def athena_execution_id(self, query_id: str) -> str:
         """Athena's execution id for a LakeLens query id (or the id itself if it is Athena's already)."""

@@ -6,18 +6,20 @@ dataclasses so they can be cached by Streamlit and compared in tests.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from lib.catalog import Partition, TableDef
-from lib.errors import LakeLensError
+from lib.errors import LakeLensError, NotFound
 from lib.params import ParamValue
+from lib.plan import Plan
 from lib.settings import Settings
 
 
@@ -169,6 +171,29 @@ class Backend(ABC):
     @abstractmethod
     def drop_table(self, database: str, table: str) -> None: ...
 
+    def save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
+        """Keep a table's column statistics (lib/profile.py) with the time they were computed.
+
+        The default keeps them in the lake under ``<meta_prefix>statistics/``: moto has no Glue
+        UpdateColumnStatisticsForTable to test against, so LakeLens does not call it.
+        """
+        self.write(
+            self._statistics_key(database, table),
+            json.dumps(body, indent=2, default=str).encode(),
+            content_type="application/json",
+        )
+
+    def column_statistics(self, database: str, table: str) -> dict[str, Any] | None:
+        """The statistics saved by :meth:`save_column_statistics`, or ``None``."""
+        try:
+            loaded: dict[str, Any] = json.loads(self.read(self._statistics_key(database, table)))
+        except NotFound:
+            return None
+        return loaded
+
+    def _statistics_key(self, database: str, table: str) -> str:
+        return f"{self.settings.meta_prefix}statistics/{database.lower()}/{table.lower()}.json"
+
     # -- queries --------------------------------------------------------------------------------------------
     @abstractmethod
     def run_query(
@@ -188,6 +213,10 @@ class Backend(ABC):
 
     @abstractmethod
     def cancel_query(self, query_id: str) -> None: ...
+
+    def explain(self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None) -> Plan:
+        """The engine's plan for a query, as a tree (lib/plan.py); nothing is read but the catalog."""
+        raise LakeLensError(f"Plans are not available on the {self.kind} backend yet.")
 
     def export(
         self,

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lib import params as paramsmod
+from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -283,7 +284,7 @@ class LocalBackend(Backend):
             raise NotFound(f"Database {database!r} does not exist in the catalog.")
         tables = []
         for path in sorted(directory.glob("*.json")):
-            if path.name.startswith("_") or path.name.endswith(".partitions.json"):
+            if path.name.startswith("_") or path.name.endswith((".partitions.json", ".statistics.json")):
                 continue
             tables.append(TableDef.from_glue(json.loads(path.read_text("utf-8"))))
         return tables
@@ -374,6 +375,21 @@ class LocalBackend(Backend):
             raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
         path.unlink()
         self._partitions_path(database, table).unlink(missing_ok=True)
+        self._table_path(database, table).with_suffix(".statistics.json").unlink(missing_ok=True)
+
+    def save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
+        """Next to the table in the local catalog: ``<db>/<table>.statistics.json``."""
+        path = self._table_path(database, table)
+        if not path.is_file():
+            raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
+        atomic_write(path.with_suffix(".statistics.json"), json.dumps(body, indent=2, default=str).encode())
+
+    def column_statistics(self, database: str, table: str) -> dict[str, Any] | None:
+        path = self._table_path(database, table).with_suffix(".statistics.json")
+        if not path.is_file():
+            return None
+        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return loaded
 
     # -- the engine -----------------------------------------------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -669,6 +685,29 @@ class LocalBackend(Backend):
                 sql_executed=duck_sql,
             ),
         )
+
+    def explain(
+        self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None
+    ) -> planmod.Plan:
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind == "explain":
+            statement = sqlmod.check(statement.command, allow_writes=False, default_database=default_db)
+        if statement.kind != "query":
+            raise SqlError("Plan works on queries (SELECT, WITH, VALUES); SHOW and DESCRIBE read only the catalog.")
+        con = self._connection()
+        views, tables, _ = self._prepare_tables(con, statement)
+        bound = paramsmod.bind(sql, params, tables)
+        duck_sql = sqlmod.to_duckdb(statement, views, _column_types(tables))
+        cursor = con.cursor()
+        try:
+            rows = cursor.execute("EXPLAIN (FORMAT JSON) " + duck_sql, bound.values or None).fetchall()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+        finally:
+            cursor.close()
+        text = str(rows[0][1]) if rows and len(rows[0]) > 1 else "[]"
+        return planmod.from_duckdb(text, [t.qualified_name for t in tables], f"DuckDB {duckdb.__version__}")
 
     def _result(
         self, frame: pd.DataFrame, full: pd.DataFrame, query_id: str, started: float, scanned: int, limit: int, sql: str
