@@ -27,6 +27,7 @@ from lib.backends.base import (
     QueryResult,
 )
 from lib.catalog import TableDef
+from lib.params import ParamValue
 from lib.lake import PrefixStats, Preview, prefix_stats, preview_object
 from lib.settings import Settings, load_settings
 
@@ -169,9 +170,10 @@ def _query(
     sql: str,
     max_rows: int,
     database: str,
-    params: tuple[tuple[str, str], ...] = (),
+    params: tuple[tuple[str, str, str], ...] = (),
     _query_id: str | None = None,
     _timeout_s: int | None = None,
+    _values: dict[str, ParamValue] | None = None,
 ) -> QueryResult:
     result = backend().run_query(
         sql,
@@ -179,14 +181,15 @@ def _query(
         database=database,
         query_id=_query_id,
         timeout_s=_timeout_s,
-        params=dict(params) or None,
+        params=_values or None,
     )
     _cached_queries()[(key, sql, max_rows, database, params)] = time.monotonic()
     return result
 
 
-def _params_key(params: Mapping[str, str] | None) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(name), str(value)) for name, value in (params or {}).items()))
+def _params_key(params: Mapping[str, ParamValue] | None) -> tuple[tuple[str, str, str], ...]:
+    """Each value with its type: ``4`` from EXECUTE ... USING 4 and ``'4'`` typed into an input bind differently."""
+    return tuple(sorted((str(name), type(value).__name__, str(value)) for name, value in (params or {}).items()))
 
 
 def query(
@@ -196,7 +199,7 @@ def query(
     *,
     query_id: str | None = None,
     timeout_s: int | None = None,
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, ParamValue] | None = None,
 ) -> QueryResult:
     """A query result, cached: the same SQL with the same parameter values on the same lake within the TTL costs
     no second scan.
@@ -213,17 +216,21 @@ def query(
         _params_key(params),
         query_id,
         timeout_s,
+        dict(params or {}),
     )
 
 
 @st.cache_resource(show_spinner=False)
-def _cached_queries() -> dict[tuple[str, str, int, str, tuple[tuple[str, str], ...]], float]:
+def _cached_queries() -> dict[tuple[str, str, int, str, tuple[tuple[str, str, str], ...]], float]:
     """When each cached query result was computed, so a page can ask "is it cached?" without running it."""
     return {}
 
 
 def query_is_cached(
-    sql: str, max_rows: int | None = None, database: str | None = None, params: Mapping[str, str] | None = None
+    sql: str,
+    max_rows: int | None = None,
+    database: str | None = None,
+    params: Mapping[str, ParamValue] | None = None,
 ) -> bool:
     """True if :func:`query` with these arguments would answer from the cache (no scan, no cost)."""
     current = settings()

@@ -25,7 +25,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from lib import params as paramsmod
 from lib.backends.base import QueryResult
-from lib.errors import LakeLensError, ParameterError, SqlError
+from lib.errors import LakeLensError, ParameterError, QueryCancelled, SqlError
 from lib.params import ParamValue
 
 MAX_STATEMENTS = 50
@@ -182,6 +182,8 @@ class StepOutcome:
     result: QueryResult | None = None
     error: str = ""
     note: str = ""
+    cancelled: bool = False
+    cached: bool = False  # set by the page: the result came from its cache
 
 
 Runner = Callable[[str, dict[str, ParamValue]], QueryResult]
@@ -222,6 +224,7 @@ def run(sql: str, runner: Runner, params: Mapping[str, ParamValue] | None = None
             outcome.result = runner(outcome.sql, outcome.params)
         except LakeLensError as exc:
             outcome.error = str(exc)
+            outcome.cancelled = isinstance(exc, QueryCancelled)
             break
     return outcomes
 
