@@ -71,9 +71,10 @@ def show(outcome: Outcome | None, settings: Settings) -> None:
     total = len(script.split(outcome.sql))
     ran = sum(1 for s in outcome.steps if s.result is not None or s.note)
     stopped = next((s for s in outcome.steps if s.error), None)
+    where = outcome.steps.index(stopped) + 1 if stopped is not None else 0
     st.caption(
         f":material/format_list_numbered: Script of {total} statements · {ran} ran"
-        + (" · stopped at the one that failed; the results before it are kept" if stopped else "")
+        + (f" · statement {where} stopped it; the results before it are kept" if stopped else "")
     )
     for index, step in enumerate(outcome.steps, start=1):
         with st.container(border=True, key=f"sql.step.{outcome.number}.{index}"):

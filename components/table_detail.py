@@ -14,6 +14,7 @@ import streamlit as st
 from components.feedback import friendly_errors
 from components.metrics import metric_row
 from components.object_table import show_in_browser
+from components.profile_panel import table_profile
 from lib import data
 from lib.catalog import TableDef
 from lib.errors import LakeLensError
@@ -185,6 +186,7 @@ def table_detail(database: str, name: str) -> None:
         )
     if table.partition_keys:
         partitions_panel(table)
+    table_profile(table, data.settings())
 
 
 def _class_name(java_class: str) -> str:

@@ -27,8 +27,8 @@ from lib.backends.base import (
     QueryResult,
 )
 from lib.catalog import TableDef
-from lib.params import ParamValue
 from lib.lake import PrefixStats, Preview, prefix_stats, preview_object
+from lib.params import ParamValue
 from lib.settings import Settings, load_settings
 
 

@@ -479,11 +479,12 @@ def _is_number(text: str) -> bool:
 
 def filter_sql(table: TableDef, column: str, value: str | None) -> str:
     """``SELECT * FROM t WHERE col = <value>`` (or IS NULL) for a clicked top value, built with sqlglot."""
-    source = exp.table_(exp.to_identifier(table.name, quoted=True), db=exp.to_identifier(table.database, quoted=True))
+    # identifiers quoted only where they need it: this SQL is shown to the analyst
+    source = exp.table_(exp.to_identifier(table.name), db=exp.to_identifier(table.database))
     match = next((c for c in table.all_columns if c.name == column), None)
     if match is None:
         raise SqlError(f"{table.qualified_name} has no column {column!r}.")
-    target = _col(column)
+    target = exp.column(exp.to_identifier(column))
     condition: exp.Expression
     if value is None:
         condition = exp.Is(this=target, expression=exp.Null())
