@@ -39,7 +39,7 @@ def panel(settings: Settings, estimate_text: str | None = None) -> None:
     if request.get("sql") != sql_editor.text():
         st.session_state.pop("sql.plan_request", None)
         return
-    with st.container(border=True, key="sql.plan_panel"):
+    with st.container(border=True, key="sql-plan-panel"):
         head, close = st.columns([6, 1], vertical_alignment="center")
         head.markdown("**:material/account_tree: Plan**")
         close.button("Close", key="sql.plan_close", on_click=lambda: st.session_state.pop("sql.plan_request", None))

@@ -52,7 +52,6 @@ from lib.settings import Settings
 
 log = logging.getLogger("lakelens")
 
-EDITOR_KEY = "sql.editor"
 ESTIMATE_OBJECT_CAP = 20_000
 
 # Athena (Trino) functions offered by the completer besides Ace's SQL keywords.
@@ -281,7 +280,7 @@ def editor(items: list[dict[str, Any]]) -> bool:
         completions=items,
         options={"wrap": True, "showLineNumbers": True},
         props={"style": {"borderRadius": "0.5rem"}},
-        key=EDITOR_KEY,
+        key=sql_tabs.editor_key(),
     )
     if not isinstance(response, dict) or not response.get("id"):
         return False
@@ -317,7 +316,7 @@ def _estimate(key: str, sql: str, database: str, params: tuple[tuple[str, str], 
         if step.kind != "run":
             continue
         try:
-            statement = sqlmod.check(step.sql, allow_writes=True, default_database=database)
+            statement = sqlmod.check(step.sql, allow_writes=data.settings().allow_writes, default_database=database)
         except LakeLensError:
             continue  # refused or unparseable: it stops the script when its turn comes, and reads nothing
         found = estimate_scan(
@@ -558,7 +557,9 @@ def run_controls(settings: Settings, submitted: bool) -> None:
         if _state().pop("sql.autorun", False) or submitted:
             request_run(settings)
     handle = running()
-    left, middle, fmt, plan, right = st.columns([1, 1.2, 1.1, 1, 4.2], vertical_alignment="center")
+    buttons, right = st.columns([4, 3], vertical_alignment="center")
+    toolbar = buttons.container(horizontal=True, vertical_alignment="center")
+    left = middle = fmt = plan = toolbar
     if left.button(
         "Run",
         type="primary",

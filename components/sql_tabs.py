@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import uuid
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,9 @@ class QueryTab:
     name: str = ""  # given by the analyst; empty: named from the query
     params: dict[str, str] = field(default_factory=dict)
     outcome: Any = None
+    # Each tab has its own editor instance: an editor that loses focus as the analyst clicks another tab sends
+    # its text late, and it must land in the tab it came from, not the one just opened.
+    uid: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
 
 
 def title(tab: QueryTab, number: int) -> str:
@@ -71,6 +75,10 @@ def tabs() -> list[QueryTab]:
         value = [QueryTab(str(st.session_state.get("sql.text", "")))]
         st.session_state["sql.tabs"] = value
     return value
+
+
+def editor_key() -> str:
+    return f"sql.editor.{tabs()[active()].uid}"
 
 
 def active() -> int:
@@ -206,7 +214,9 @@ def bar(*, running: bool) -> None:
     """The tabs, New, Rename and Close; disabled while a query runs (its result belongs to the current tab)."""
     items = tabs()
     problem = st.session_state.pop("sql.tab_error", None)
-    left, new, rename_col, close = st.columns([8, 1.2, 1.2, 1.2], vertical_alignment="center")
+    left, right = st.columns([5, 3], vertical_alignment="center")
+    actions = right.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center")
+    new = rename_col = close = actions
     with left:
         st.segmented_control(
             "Query tabs",
@@ -251,7 +261,7 @@ def _live(items: list[QueryTab], index: int) -> QueryTab:
     """The current tab with the editor's text as it is now (the saved copy lags until the next switch)."""
     if index != active():
         return items[index]
-    return QueryTab(str(st.session_state.get("sql.text", items[index].sql)), items[index].name)
+    return QueryTab(str(st.session_state.get("sql.text", items[index].sql)), items[index].name, uid=items[index].uid)
 
 
 def _chosen() -> None:
