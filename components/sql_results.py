@@ -14,7 +14,9 @@ from components.report_pins import pin_table
 from components.result_grid import download_buttons, result_grid, stats_cards
 from components.sql_editor import Outcome
 from lib import script
+from lib import sql as sqlmod
 from lib.backends.base import QueryResult
+from lib.errors import LakeLensError
 from lib.settings import Settings
 
 
@@ -36,8 +38,16 @@ def _one(
     result_grid(result, key=key)
     download_buttons(sql, result.stats, settings, key=key, params=params)
     pin_table("Query result", "SQL", result.frame, key=f"sql.result.{key}", **pin_details(sql, result))
-    if len(result.frame.columns) and result.stats.rows:
+    if len(result.frame.columns) and result.stats.rows and _is_query(sql, settings):
         result_profile(sql, result.frame, params, settings, key=key)
+
+
+def _is_query(sql: str, settings: Settings) -> bool:
+    """SHOW, DESCRIBE and EXPLAIN answer from the catalog or the planner: there is nothing to profile."""
+    try:
+        return sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database).kind == "query"
+    except LakeLensError:
+        return False
 
 
 def _step_params(step: script.StepOutcome) -> dict[str, str]:

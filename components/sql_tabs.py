@@ -103,6 +103,7 @@ def _load(index: int) -> None:
     sql_params.set_values(tab.params)
     st.session_state["sql.outcome"] = tab.outcome
     st.session_state["sql.tab_choice"] = index
+    st.session_state.pop("sql.tab_name", None)  # the rename box shows the new tab's name
     sync_url()
 
 

@@ -212,3 +212,13 @@ def test_cli_missing_or_unknown_parameter_is_one_line(demo_lake_dir: Path, extra
     done = run_cli("query", "--sql", sql, *extra, lake=demo_lake_dir)
     assert done.returncode == 1
     assert done.stderr.strip().count("\n") == 0 and message in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_runs_a_script_and_stops_at_a_failure(demo_lake_dir: Path) -> None:
+    done = run_cli(
+        "query", "--sql", "SELECT 1 AS a; SELECT 'x' AS b; DROP TABLE demo.reviews; SELECT 3", lake=demo_lake_dir
+    )
+    assert done.returncode == 1
+    assert done.stdout.split() == ["a", "1", "b", "x"]
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: statement 3:") and "read-only" in last and "Traceback" not in done.stderr

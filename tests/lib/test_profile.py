@@ -263,3 +263,33 @@ def test_format_rewrites_readably_and_keeps_comments_and_parameters() -> None:
     assert script.format_sql(formatted) == formatted  # formatting twice changes nothing
     with pytest.raises(SqlError, match="line 1"):
         script.format_sql("SELECT (1")
+
+
+def test_aws_result_profile_wraps_the_query_and_binds_its_parameters(aws_backend: AwsBackend, moto_server: str) -> None:
+    seed_small_reviews(aws_backend)
+    frame = pd.DataFrame({"star_rating": pd.array([5, 4], dtype="Int64")})
+    first = [column(n, t) for n, t in (("rows", "bigint"), ("nn0", "bigint"), ("d0", "bigint"), ("min0", "integer"))]
+    first += [column("max0", "integer"), column("mean0", "double")]
+    second = [column(n, t) for n, t in (("col", "integer"), ("part", "varchar"), ("value", "varchar"))]
+    second += [column("bucket", "bigint"), column("n", "bigint")]
+    seed_athena_results(
+        moto_server,
+        [
+            (first, [[c["Name"] for c in first], ["3", "3", "3", "1", "5", "3.3333"]]),
+            (second, [[c["Name"] for c in second], ["0", "top", "5", "0", "1"], ["0", "histogram", None, "9", "1"]]),
+        ],
+    )
+    sql = "SELECT star_rating FROM demo.reviews WHERE product_category = :cat"
+    result = profile.profile_result(
+        sql, frame, lambda text: aws_backend.run_query(text, max_rows=10_000, params={"cat": "Books"}).frame
+    )
+    (stars,) = result.columns
+    assert (result.rows, stars.minimum, stars.maximum, stars.distinct) == (3, 1, 5, 3)
+    assert stars.histogram[-1][2] == 1 and sum(n for _, _, n in stars.histogram) == 1
+    athena = aws_backend._client("athena")
+    sent = [
+        athena.get_query_execution(QueryExecutionId=e)["QueryExecution"]
+        for e in athena.list_query_executions()["QueryExecutionIds"]
+    ]
+    profiled = [q for q in sent if q["Query"].startswith('WITH "q"("c0") AS (SELECT star_rating')]
+    assert len(profiled) == 2 and all(q["ExecutionParameters"] == ["'Books'"] for q in profiled)

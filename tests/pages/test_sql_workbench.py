@@ -230,3 +230,42 @@ def test_aws_script_runs_each_statement_on_athena(aws_lake, moto_server: str) ->
     assert len(at.error) == 1 and "read-only" in at.error[0].value
     assert len(athena_executions(aws_lake)) == 2  # the refused DELETE never reached Athena
     assert len(history_keys(aws_lake)) == 3
+
+
+def test_a_tab_can_be_renamed_and_closed(lake: Path) -> None:  # noqa: F811
+    at = sql_page()
+    run(at, "SELECT 1 AS one")
+    at.button(key="sql.tab_new").click().run()
+    at.text_input(key="sql.tab_name").input("Scratch").run()
+    assert at.button_group(key="sql.tab_choice").options[1] == "Scratch"
+    assert [t.name for t in sql_tabs.decode(at.query_params["tabs"])] == ["", "Scratch"]
+    at.button(key="sql.tab_close").click().run()
+    assert len(at.session_state["sql.tabs"]) == 1 and at.dataframe[0].value["one"].tolist() == [1]
+    assert "tabs" not in at.query_params
+
+
+def test_aws_plan_panel_shows_athenas_tree(aws_lake, moto_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    import json
+
+    plan = {
+        "name": "Output",
+        "descriptor": {},
+        "children": [
+            {
+                "name": "TableScan",
+                "descriptor": {"table": "awsdatacatalog:demo:reviews"},
+                "details": [":: [[Books]]"],
+                "children": [],
+            }
+        ],
+    }
+    lines = [[line] for line in json.dumps(plan, indent=1).splitlines()]
+    seed_athena_results(moto_server, [([column("Query Plan", "varchar")], [["Query Plan"], *lines])])
+    at = sql_page({"sql": "SELECT count(*) AS n FROM demo.reviews WHERE product_category = 'Books'"})
+    at.button(key="sql.plan_button").click().run()
+    assert not at.exception and not at.error
+    shown = texts(at)
+    assert "Athena · reads demo.reviews" in shown and "reads `awsdatacatalog:demo:reviews`" in shown
+    (execution_id,) = athena_executions(aws_lake)
+    sent = aws_lake._client("athena").get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
+    assert sent["Query"].startswith("EXPLAIN (FORMAT JSON)")
