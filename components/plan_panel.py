@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.feedback import friendly_errors
+from components.plain import inert_errors, plain
 from components.result_grid import format_usd
 from lib import data, script
 from lib.errors import SqlError
@@ -21,11 +21,16 @@ def _plan(key: str, sql: str, params: tuple[tuple[str, str], ...], database: str
     return data.backend().explain(sql, params=dict(params) or None, database=database)
 
 
+def _code(text: str) -> str:
+    """Inline code (Markdown is not read inside it); a backtick in the text would end it, so it becomes a quote."""
+    return "`" + text.replace("`", "'") + "`"
+
+
 def _tree(node: PlanNode, depth: int, lines: list[str]) -> None:
     indent = "    " * depth
-    lines.append(f"{indent}- **{node.name}**")
+    lines.append(f"{indent}- **{plain(node.name)}**")
     for label, value in node.details:
-        lines.append(f"{indent}    - {label}: `{value}`")
+        lines.append(f"{indent}    - {plain(label)}: {_code(value)}")
     for child in node.children:
         _tree(child, depth + 1, lines)
 
@@ -43,7 +48,7 @@ def panel(settings: Settings, estimate_text: str | None = None) -> None:
         head, close = st.columns([6, 1], vertical_alignment="center")
         head.markdown("**:material/account_tree: Plan**")
         close.button("Close", key="sql.plan_close", on_click=lambda: st.session_state.pop("sql.plan_request", None))
-        with friendly_errors():
+        with inert_errors():
             statements = script.split(str(request["sql"]))
             if len(statements) != 1:
                 raise SqlError("Plan works on one query at a time: select a script's statement into its own tab.")
@@ -52,7 +57,7 @@ def panel(settings: Settings, estimate_text: str | None = None) -> None:
             scan = sql_editor.estimate(statements[0], settings, dict(values))
             cost = f" · about {format_usd(scan.cost_usd)} on Athena" if scan.bytes else ""
             st.caption(
-                f"{plan.engine} · reads {', '.join(plan.tables) or 'no table'} · estimate: {scan.describe()}{cost}"
+                f"{plan.engine} · reads {plain(', '.join(plan.tables)) or 'no table'} · estimate: {scan.describe()}{cost}"
                 if scan.tables
                 else f"{plan.engine} · reads no table data"
             )
@@ -60,8 +65,8 @@ def panel(settings: Settings, estimate_text: str | None = None) -> None:
                 details = dict(scan_node.details)
                 read = details.get("Scanning Files") or details.get("table") or details.get("Table") or ""
                 filters = details.get("File Filters") or details.get("Filters") or details.get("filterPredicate")
-                parts = [f"**{scan_node.name}**"] + ([f"reads `{read}`"] if read else [])
-                parts += [f"filters `{filters}`"] if filters else []
+                parts = [f"**{plain(scan_node.name)}**"] + ([f"reads {_code(read)}"] if read else [])
+                parts += [f"filters {_code(filters)}"] if filters else []
                 st.markdown(":material/table_view: " + " · ".join(parts))
             lines: list[str] = []
             for root in plan.roots:

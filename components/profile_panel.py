@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components.feedback import friendly_errors
+from components.plain import inert_errors, plain
 from components.result_grid import format_usd
 from lib import data
 from lib import profile as profilemod
@@ -116,7 +116,7 @@ def result_profile(
             "the engine over the whole result (on Athena this runs the query again, twice)",
         )
         return
-    with friendly_errors():
+    with inert_errors():
         signature = tuple(f"{c}:{result_frame[c].dtype}" for c in result_frame.columns)
         found = _result_profile(
             data.settings_key(settings), sql, tuple(sorted(params.items())), signature, result_frame
@@ -143,13 +143,13 @@ def table_profile(table: TableDef, settings: Settings) -> None:
     if problem:
         st.error(problem, icon=":material/error:")
     stored = None
-    with friendly_errors():
+    with inert_errors():
         body = backend.column_statistics(table.database, table.name)
         stored = profilemod.Profile.from_json(body) if body else None
     label = "Recompute statistics" if stored else "Compute statistics"
     help_text = "One aggregate query over the whole table (and one for top values); stored with the table"
     if settings.backend == "aws":
-        with friendly_errors():
+        with inert_errors():
             scan = estimate_scan(backend, profilemod.first_pass_sql(table), default_database=table.database)
             st.caption(
                 f":material/database: Computing them scans {scan.describe()} · about {format_usd(scan.cost_usd)} on "
@@ -192,10 +192,10 @@ def facets(table: TableDef, stored: profilemod.Profile) -> None:
     st.caption("Open the rows with one value (the SQL page, filtered on it):")
     for column in with_top:
         with st.container(horizontal=True):
-            st.markdown(f"`{column.name}`")
+            st.markdown(plain(column.name))
             for value, count in column.top:
                 st.page_link(
                     "pages/sql.py",
-                    label=f"{'NULL' if value is None else value} ({count:,})",
+                    label=f"{'NULL' if value is None else plain(value)} ({count:,})",
                     query_params={"sql": profilemod.filter_sql(table, column.name, value)},
                 )

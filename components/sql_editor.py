@@ -37,6 +37,7 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from components import sql_params, sql_tabs
 from components.feedback import friendly_errors
+from components.plain import defanged
 from components.result_grid import format_usd
 from lib import data, script
 from lib import params as paramsmod
@@ -634,7 +635,7 @@ def _estimate_line(settings: Settings) -> None:
         scan = estimate(sql, settings, sql_params.used(sql))
     except LakeLensError as exc:
         if isinstance(exc, SqlError) and exc.line is not None:
-            st.caption(f":material/error: {exc}")
+            st.caption(f":material/error: {defanged(str(exc))}")
         return
     if not scan.tables:
         st.caption(":material/database: Reads no table data.")

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components import sql_params
 from components.feedback import friendly_errors
+from components.plain import defanged, plain
 from components.sql_editor import history, saved_queries, set_text, text
 from lib import sql as sqlmod
 from lib.errors import LakeLensError
@@ -91,9 +92,9 @@ def history_panel() -> None:
                 info.markdown(f"{icons.get(entry.status, '')} **{when}**  \n:gray[{' · '.join(details)}]")
                 sql_col.code(_snippet(entry.sql), language="sql", wrap_lines=True)
                 if entry.params:
-                    sql_col.caption(" · ".join(f":{name} = {value!r}" for name, value in entry.params.items()))
+                    sql_col.caption(" · ".join(plain(f":{name} = {value!r}") for name, value in entry.params.items()))
                 if entry.error:
-                    sql_col.caption(f":red[{entry.error}]")
+                    sql_col.caption(f":red[{defanged(entry.error)}]")
                 buttons.button(
                     "Open",
                     key=f"history.open.{entry.id}",
@@ -144,7 +145,7 @@ def saved_panel() -> None:
                 info.markdown(f"**{query.name}**  \n:gray[{query.description or 'No description'}]")
                 info.code(_snippet(query.sql), language="sql", wrap_lines=True)
                 if query.params:
-                    info.caption(" · ".join(f":{name} = {value!r}" for name, value in query.params.items()))
+                    info.caption(" · ".join(plain(f":{name} = {value!r}") for name, value in query.params.items()))
                 buttons.button(
                     "Open",
                     key=f"saved.open.{query.name}",

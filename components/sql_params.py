@@ -16,6 +16,7 @@ from typing import Any
 
 import streamlit as st
 
+from components.plain import defanged
 from lib import data
 from lib import params as paramsmod
 from lib.catalog import TableDef
@@ -105,7 +106,7 @@ def _one(param: paramsmod.Param, value: str, settings: Settings) -> str:
             help=f"Values from: {param.values_sql}",
         )
         if problem:
-            st.caption(f":red[The list of values could not be read: {problem}]")
+            st.caption(f":red[The list of values could not be read: {defanged(problem)}]")
         return "" if chosen is None else str(chosen)
     if param.kind == "date":
         initial: Any = None
@@ -127,5 +128,5 @@ def _one(param: paramsmod.Param, value: str, settings: Settings) -> str:
         try:
             paramsmod.coerce(param, text)
         except LakeLensError as exc:
-            st.caption(f":red[{exc}]")
+            st.caption(f":red[{defanged(str(exc))}]")
     return text

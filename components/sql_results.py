@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.plain import defanged, plain
 from components.profile_panel import result_profile
 from components.report_pins import pin_table
 from components.result_grid import download_buttons, result_grid, stats_cards
@@ -62,10 +63,10 @@ def show(outcome: Outcome | None, settings: Settings) -> None:
         if outcome.result is None:
             note = outcome.steps[0].note if outcome.steps else ""
             if note and not outcome.error:
-                st.success(note, icon=":material/check:")
+                st.success(plain(note), icon=":material/check:")
                 return
             icon = ":material/cancel:" if outcome.status == "cancelled" else ":material/error:"
-            st.error(outcome.error, icon=icon)
+            st.error(defanged(outcome.error), icon=icon)
             return
         step = outcome.steps[0] if outcome.steps else None
         _one(
@@ -89,12 +90,12 @@ def show(outcome: Outcome | None, settings: Settings) -> None:
     for index, step in enumerate(outcome.steps, start=1):
         with st.container(border=True, key=f"sql.step.{outcome.number}.{index}"):
             first = step.shown.strip().splitlines()[0] if step.shown.strip() else ""
-            st.markdown(f"**Statement {index}** · `{first[:90]}{'…' if len(first) > 90 else ''}`")
+            st.markdown(f"**Statement {index}** · {plain(first[:90])}{'…' if len(first) > 90 else ''}")
             if step.error:
                 icon = ":material/cancel:" if step.cancelled else ":material/error:"
-                st.error(step.error, icon=icon)
+                st.error(defanged(step.error), icon=icon)
             elif step.note:
-                st.caption(f":material/check: {step.note}")
+                st.caption(f":material/check: {plain(step.note)}")
             elif step.result is not None:
                 _one(
                     step.sql,

@@ -25,6 +25,7 @@ import streamlit as st
 from sqlglot import exp
 
 from components import sql_params
+from components.plain import plain
 
 MAX_TABS = 12
 _MAX_LINK_BYTES = 256 * 1024
@@ -222,7 +223,7 @@ def bar(*, running: bool) -> None:
         st.segmented_control(
             "Query tabs",
             list(range(len(items))),
-            format_func=lambda i: title(_live(items, i), i + 1),
+            format_func=lambda i: plain(title(_live(items, i), i + 1)),
             key="sql.tab_choice",
             on_change=_chosen,
             disabled=running,

@@ -250,3 +250,27 @@ def test_a_hostile_link_value_runs_as_a_string(
     wait_done(at)
     assert not at.error and at.dataframe[0].value["n"].tolist() == [0]
     assert {k: v for k, v in lake_checksums(root).items() if "history" not in k} == before
+
+
+def test_markdown_in_a_link_draws_nothing(demo_lake_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link's tab name or parameter value with an image or a link in Markdown is shown as text: the page's
+    labels and messages render Markdown, and an image would be fetched from the other site."""
+    import re
+
+    from components import sql_tabs
+    from tests.pages.test_sql_page import ROOT, sql_page, wait_done
+
+    root = tmp_path / "lake"
+    shutil.copytree(demo_lake_dir, root)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(root))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    evil = "![x](http://evil.example/p.png) [click](http://evil.example/)"
+    tabs = sql_tabs.encode([sql_tabs.QueryTab(NUMBER_SQL, evil, {"stars": evil})])
+    at = sql_page({"tabs": tabs, "tab": "0"})
+    wait_done(at)
+    shown = [at.button_group(key="sql.tab_choice").options[0]]
+    shown += [c.value for c in at.caption] + [e.value for e in at.error] + [m.value for m in at.markdown]
+    live = [text for text in shown if re.search(r"(?<!\\)\]\(http://evil", text)]
+    assert live == [] and any("evil.example" in text for text in shown)
+    assert any(":stars must be a number" in e.value for e in at.error)
