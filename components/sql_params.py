@@ -85,9 +85,27 @@ def inputs(sql: str, tables: list[TableDef], settings: Settings) -> dict[str, st
     return used(sql, current)
 
 
+def _values_allowed(param: paramsmod.Param, settings: Settings) -> bool:
+    key = f"sql.param.{param.name}.allowed"
+    if st.session_state.get(key):
+        return True
+    return bool(param.values_sql) and data.query_is_cached(str(param.values_sql), VALUES_LIMIT)
+
+
 def _one(param: paramsmod.Param, value: str, settings: Settings) -> str:
     key = f"sql.param.{param.name}"
     label = f":{param.name}"
+    if param.values_sql and settings.backend == "aws" and not _values_allowed(param, settings):
+        # On Athena the list of values is a query that scans and costs: it runs when asked, never on page load.
+        typed = st.text_input(label, value=value, key=key, placeholder="type a value, or load the list")
+        st.button(
+            "Load the values",
+            key=f"{key}.load",
+            icon=":material/list:",
+            on_click=lambda: st.session_state.__setitem__(f"{key}.allowed", True),
+            help=f"Runs on Athena: {param.values_sql}",
+        )
+        return typed or ""
     if param.values_sql:
         options: list[str] = []
         problem = ""

@@ -269,3 +269,14 @@ def test_aws_plan_panel_shows_athenas_tree(aws_lake, moto_server: str) -> None: 
     (execution_id,) = athena_executions(aws_lake)
     sent = aws_lake._client("athena").get_query_execution(QueryExecutionId=execution_id)["QueryExecution"]
     assert sent["Query"].startswith("EXPLAIN (FORMAT JSON)")
+
+
+def test_aws_values_list_runs_only_when_asked(aws_lake, moto_server: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    at = sql_page({"sql": PARAM_SQL})
+    assert athena_executions(aws_lake) == []  # opening the page scanned nothing
+    seed_athena_results(
+        moto_server, [([column("product_category", "varchar")], [["product_category"], ["Books"], ["Toys"]])]
+    )
+    at.button(key="sql.param.cat.load").click().run()
+    assert at.selectbox(key="sql.param.cat").options == ["Books", "Toys"]
+    assert len(athena_executions(aws_lake)) == 1
