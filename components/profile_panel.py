@@ -76,13 +76,14 @@ def show(profile: profilemod.Profile, *, key: str) -> None:
         width="stretch",
         key=f"profile.{key}",
         column_config={
-            "Nulls": st.column_config.NumberColumn("Nulls", format="localized"),
-            "Null %": st.column_config.NumberColumn("Null %", format="%.1f %%"),
+            "Type": st.column_config.TextColumn("Type", width="small"),
+            "Nulls": st.column_config.NumberColumn("Nulls", format="localized", width="small"),
+            "Null %": st.column_config.NumberColumn("Null %", format="%.1f %%", width="small"),
             "Distinct": st.column_config.NumberColumn(
-                "Distinct", format="localized", help="approx_distinct: HyperLogLog, within a few percent"
+                "Distinct", format="localized", help="approx_distinct: HyperLogLog, within a few percent", width="small"
             ),
             "Range / lengths / counts": st.column_config.TextColumn("Range / lengths / counts", width="medium"),
-            "Top values": st.column_config.TextColumn("Top values (count)", width="large"),
+            "Top values": st.column_config.TextColumn("Top values (count)", width="medium"),
             "Histogram": st.column_config.BarChartColumn(
                 "Histogram", help=f"{profilemod.BUCKETS} equal-width buckets from min to max", y_min=0
             ),
