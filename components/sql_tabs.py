@@ -158,8 +158,8 @@ def decode(text: str) -> list[QueryTab]:
     for item in body if isinstance(body, list) else []:
         if not isinstance(item, dict) or not isinstance(item.get("s"), str):
             continue
-        given = item.get("p") if isinstance(item.get("p"), dict) else {}
-        params = {str(k): str(v) for k, v in given.items()}
+        given = item.get("p")
+        params = {str(k): str(v) for k, v in given.items()} if isinstance(given, dict) else {}
         out.append(QueryTab(item["s"], str(item.get("n") or "")[:40], params))
     return out[:MAX_TABS]
 
