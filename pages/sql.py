@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import plan_panel, sql_editor, sql_memory, sql_params, sql_results, sql_tabs
+from components import plan_panel, sql_completions, sql_editor, sql_memory, sql_params, sql_results, sql_tabs
 from components.chart_builder import chart_builder
 from components.feedback import friendly_errors
 from components.routing import require_app
@@ -32,7 +32,7 @@ sql_editor.collect()
 
 schema_sidebar(schema, on_insert=sql_editor.insert)
 tab_bar, inputs = st.container(), st.container()  # drawn once the editor has handed over its text
-submitted = sql_editor.editor(sql_editor.completions(schema.databases, schema.tables))
+submitted = sql_editor.editor(sql_completions.completions(schema.databases, schema.tables))
 with tab_bar:
     sql_tabs.bar(running=sql_editor.running() is not None)
     if starters:
