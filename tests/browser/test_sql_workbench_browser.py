@@ -106,3 +106,23 @@ def test_parameters_format_plan_script_profile_and_tabs(app: App, page: object) 
     tabs = other.locator("[data-testid='stButtonGroup']").first.inner_text()
     assert "Reviews of one category" in tabs and "demo.reviews" in tabs
     other.close()
+
+
+def test_catalog_statistics_and_a_top_value_opening_the_sql_page(app: App, page: object) -> None:
+    open_sql_page(app, page)  # waits for the first start's demo build
+    frame = reviews(app.lake)
+    counts = frame.product_category.value_counts()
+    page.goto(f"{app.url}/lake?tab=Catalog&table=demo.reviews")  # type: ignore[attr-defined]
+    wait_for_app(page)
+    page.get_by_role("button", name="Compute statistics").click()  # type: ignore[attr-defined]
+    page.get_by_text("rows · computed").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    wait_for_app(page)
+    assert_no_exception(page)
+    screenshot(page, "lake-statistics")
+    top = f"{counts.index[0]} ({counts.iloc[0]:,})"
+    page.get_by_role("link", name=top).first.click()  # type: ignore[attr-defined]
+    page.get_by_text("query id").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    wait_for_app(page)
+    assert f"product_category = '{counts.index[0]}'" in editor_text(page)
+    assert "showing 100" in page.inner_text("body") or "100 rows" in page.inner_text("body")  # type: ignore[attr-defined]
+    screenshot(page, "sql-from-a-top-value")
