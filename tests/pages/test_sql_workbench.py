@@ -84,7 +84,9 @@ def test_history_and_saved_queries_keep_the_values(lake: Path) -> None:  # noqa:
     backend = LocalBackend(local_settings(lake))
     (entry,) = History(backend).recent()
     assert entry.params == {"cat": "Toys", "stars": "5"}
-    SavedQueries(backend).save("Toys five stars", PARAM_SQL, "", {"cat": "Toys", "stars": "5"})
+    next(t for t in at.text_input if t.label == "Name").input("Toys five stars")
+    at.button[[b.label for b in at.button].index("Save query")].click().run()
+    assert SavedQueries(backend).get("Toys five stars").params == {"cat": "Toys", "stars": "5"}
     other = sql_page()
     other.button(key="saved.open.Toys five stars").click().run()
     assert other.session_state["sql.text"] == PARAM_SQL
