@@ -81,7 +81,9 @@ def result_grid(result: QueryResult, *, key: str) -> None:
     st.dataframe(result.frame, hide_index=True, width="stretch", key=f"grid.{key}")
 
 
-def download_buttons(sql: str, stats: QueryStats, settings: Settings, *, key: str) -> None:
+def download_buttons(
+    sql: str, stats: QueryStats, settings: Settings, *, key: str, params: dict[str, str] | None = None
+) -> None:
     """CSV and Parquet of the whole result, written by the backend to a temporary file when clicked.
 
     A backend without ``export`` (the aws backend until it has one) offers Athena's own result object instead:
@@ -112,7 +114,7 @@ def download_buttons(sql: str, stats: QueryStats, settings: Settings, *, key: st
     ):
         column.download_button(
             f"Whole result as {'CSV' if fmt == 'csv' else 'Parquet'}",
-            data=_exporter(backend, sql, settings.database, fmt),  # type: ignore[arg-type]
+            data=_exporter(backend, sql, settings.database, fmt, params),  # type: ignore[arg-type]
             file_name=f"{stem}.{fmt}",
             mime=mime,
             icon=":material/download:",
@@ -126,14 +128,16 @@ def _exports(backend: Backend) -> bool:
     return type(backend).export is not Backend.export
 
 
-def _exporter(backend: Backend, sql: str, database: str, fmt: Literal["csv", "parquet"]) -> Callable[[], bytes]:
+def _exporter(
+    backend: Backend, sql: str, database: str, fmt: Literal["csv", "parquet"], params: dict[str, str] | None = None
+) -> Callable[[], bytes]:
     """Runs on Streamlit's download thread when clicked: export to a temporary file, send the file's bytes."""
 
     def build() -> bytes:
         with tempfile.TemporaryDirectory(prefix="lakelens-export-") as folder:
             path = Path(folder) / f"result.{fmt}"
             try:
-                backend.export(sql, path, fmt, database=database)
+                backend.export(sql, path, fmt, database=database, params=params or None)
             except LakeLensError as exc:
                 log.warning("Export failed: %s", exc)
                 raise

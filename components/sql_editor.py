@@ -7,7 +7,13 @@
   ``lib.data.query`` unless the analyst asks for a fresh run). A fragment polls it twice a second, shows the
   elapsed time and a Cancel button that calls ``backend.cancel_query``. The handle lives in ``st.session_state``.
 * Before a run: the guard, then the scan estimate; above ``scan_warn_bytes`` the analyst must confirm.
-* After a run, successful or not, one history entry is written to the lake.
+* A run is a script (lib/script.py): one statement or several, run in order with the parameter values of
+  components/sql_params.py; the first refused or failing statement stops it, the results before it are kept.
+* After a run, successful or not, one history entry per statement is written to the lake.
+* Format rewrites the SQL (lib/script.format_sql); Plan asks components/plan_panel.py for the engine's plan.
+
+Tabs (components/sql_tabs.py), the parameter inputs (components/sql_params.py), the results of a script
+(components/sql_results.py) and the history and saved queries (components/sql_memory.py) live beside this.
 
 State (all under ``sql.`` in ``st.session_state``): ``text`` is the SQL as Python knows it; ``code`` is the text
 last pushed into the editor (changing it replaces the editor's content); ``run`` is the running query;
@@ -21,7 +27,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,126 +35,46 @@ import streamlit as st
 from code_editor import code_editor
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
+from components import sql_params, sql_tabs
 from components.feedback import friendly_errors
+from components.plain import defanged
 from components.result_grid import format_usd
-from lib import data
+from lib import data, script
+from lib import params as paramsmod
 from lib import sql as sqlmod
 from lib.backends.base import QueryResult
-from lib.catalog import TableDef
-from lib.errors import LakeLensError, NotFound, QueryCancelled, SqlError
+from lib.errors import LakeLensError, NotFound, ParameterError, SqlError
 from lib.estimate import ScanEstimate, estimate_scan
 from lib.history import History, HistoryEntry, SavedQueries, Status
+from lib.params import ParamValue
 from lib.paths import human_bytes
 from lib.settings import Settings
 
 log = logging.getLogger("lakelens")
 
-EDITOR_KEY = "sql.editor"
 ESTIMATE_OBJECT_CAP = 20_000
-
-# Athena (Trino) functions offered by the completer besides Ace's SQL keywords.
-ATHENA_FUNCTIONS = (
-    "approx_distinct",
-    "approx_percentile",
-    "arbitrary",
-    "array_agg",
-    "array_join",
-    "avg",
-    "bool_and",
-    "bool_or",
-    "cardinality",
-    "ceil",
-    "coalesce",
-    "concat",
-    "contains",
-    "count",
-    "count_if",
-    "date",
-    "date_add",
-    "date_diff",
-    "date_format",
-    "date_parse",
-    "date_trunc",
-    "day",
-    "day_of_week",
-    "element_at",
-    "filter",
-    "floor",
-    "format_datetime",
-    "from_iso8601_date",
-    "from_iso8601_timestamp",
-    "from_unixtime",
-    "greatest",
-    "histogram",
-    "if",
-    "json_extract",
-    "json_extract_scalar",
-    "least",
-    "length",
-    "lower",
-    "lpad",
-    "ltrim",
-    "map_agg",
-    "max",
-    "max_by",
-    "min",
-    "min_by",
-    "month",
-    "now",
-    "nullif",
-    "parse_datetime",
-    "quarter",
-    "rank",
-    "regexp_extract",
-    "regexp_like",
-    "regexp_replace",
-    "replace",
-    "reverse",
-    "round",
-    "row_number",
-    "rpad",
-    "rtrim",
-    "sequence",
-    "split",
-    "split_part",
-    "stddev",
-    "strpos",
-    "substr",
-    "sum",
-    "to_iso8601",
-    "to_unixtime",
-    "transform",
-    "trim",
-    "try",
-    "try_cast",
-    "typeof",
-    "unnest",
-    "upper",
-    "variance",
-    "week",
-    "year",
-)
 
 
 @dataclass
 class RunHandle:
-    """A query running in a worker thread."""
+    """A query (or a script of several) running in a worker thread."""
 
     query_id: str
     sql: str
     database: str
     started: float
     started_at: datetime
-    future: Future[QueryResult]
+    future: Future[list[script.StepOutcome]]
     fresh: bool
     estimate: ScanEstimate | None
     cancel_requested: bool = False
     cancel_sent_at: float | None = None
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Outcome:
-    """A finished run: a result or one clear error."""
+    """A finished run: a result or one clear error; a script's statements each in ``steps``."""
 
     number: int
     sql: str
@@ -158,10 +84,16 @@ class Outcome:
     error: str = ""
     estimate: ScanEstimate | None = None
     elapsed_s: float = 0.0
+    steps: list[script.StepOutcome] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def cached(self) -> bool:
         return self.status == "cached"
+
+    @property
+    def is_script(self) -> bool:
+        return len(self.steps) > 1
 
 
 # -- state ---------------------------------------------------------------------------------------------------
@@ -212,40 +144,24 @@ def running() -> RunHandle | None:
 
 
 def init_from_url(settings: Settings, default_sql: str) -> None:
-    """On the first visit in a session, fill the editor from ``?sql=`` (or a starter) and decide on auto-run.
+    """On the first visit in a session, open the link's tabs (or one with ``?sql=`` or a starter) and decide on
+    auto-run.
 
     A link runs at once on the local backend; on aws only if the result is cached, so opening a link never
     starts a paid scan by surprise.
     """
-    if "sql.text" in _state():
+    if "sql.tabs" in _state():
         return
-    linked = st.query_params.get("sql", "")
-    set_text(linked or default_sql)
+    linked = sql_tabs.init_from_url(default_sql)
     _state()["sql.run_count"] = 0
-    if linked and (settings.backend == "local" or data.query_is_cached(linked)):
+    if linked is None:
+        return
+    sql, values = linked
+    used = sql_params.used(sql, values)
+    if settings.backend == "local" or data.query_is_cached(sql, params=used or None):
         _state()["sql.autorun"] = True
-    elif linked:
+    else:
         _state()["sql.link_waiting"] = True
-
-
-def completions(databases: list[str], tables: list[TableDef]) -> list[dict[str, Any]]:
-    """What the editor offers while typing, besides Ace's own SQL keywords."""
-    items: list[dict[str, Any]] = []
-    for name in databases:
-        items.append({"caption": name, "value": name, "meta": "database", "score": 900})
-    seen_columns: set[tuple[str, str]] = set()
-    for table in tables:
-        qualified = table.qualified_name
-        items.append({"caption": qualified, "value": qualified, "meta": "table", "score": 1000})
-        items.append({"caption": table.name, "value": table.name, "meta": f"table in {table.database}", "score": 800})
-        for column in table.all_columns:
-            if (column.name, column.type) in seen_columns:
-                continue
-            seen_columns.add((column.name, column.type))
-            items.append({"caption": column.name, "value": column.name, "meta": column.type, "score": 950})
-    for function in ATHENA_FUNCTIONS:
-        items.append({"caption": function, "value": function, "meta": "function", "score": 500})
-    return items
 
 
 # -- the editor ----------------------------------------------------------------------------------------------
@@ -261,7 +177,7 @@ def editor(items: list[dict[str, Any]]) -> bool:
         completions=items,
         options={"wrap": True, "showLineNumbers": True},
         props={"style": {"borderRadius": "0.5rem"}},
-        key=EDITOR_KEY,
+        key=sql_tabs.editor_key(),
     )
     if not isinstance(response, dict) or not response.get("id"):
         return False
@@ -289,15 +205,28 @@ def saved_queries() -> SavedQueries:
 
 
 @st.cache_data(ttl=120, show_spinner=False)
-def _estimate(key: str, sql: str, database: str) -> ScanEstimate:
+def _estimate(key: str, sql: str, database: str, params: tuple[tuple[str, str], ...] = ()) -> ScanEstimate:
     # Listing stops after ESTIMATE_OBJECT_CAP objects so a huge S3 table cannot hold the page up; the estimate
-    # is then a lower bound and the run asks first.
-    return estimate_scan(data.backend(), sql, default_database=database, object_cap=ESTIMATE_OBJECT_CAP)
+    # is then a lower bound and the run asks first. Each statement of a script adds its own scans.
+    scans = []
+    for step in script.plan(sql, dict(params) or None):
+        if step.kind != "run":
+            continue
+        try:
+            statement = sqlmod.check(step.sql, allow_writes=data.settings().allow_writes, default_database=database)
+        except LakeLensError:
+            continue  # refused or unparseable: it stops the script when its turn comes, and reads nothing
+        found = estimate_scan(
+            data.backend(), statement, default_database=database, object_cap=ESTIMATE_OBJECT_CAP, params=step.params
+        )
+        scans.extend(found.tables)
+    return ScanEstimate(scans)
 
 
-def estimate(sql: str, settings: Settings) -> ScanEstimate:
-    """Bytes the statement will scan, from the catalog (cached for two minutes)."""
-    return _estimate(data.settings_key(settings), sql, settings.database)
+def estimate(sql: str, settings: Settings, params: dict[str, str] | None = None) -> ScanEstimate:
+    """Bytes the SQL (every statement of a script) will scan, from the catalog (cached for two minutes)."""
+    values = tuple(sorted((params or {}).items()))
+    return _estimate(data.settings_key(settings), sql, settings.database, values)
 
 
 def request_run(settings: Settings, *, fresh: bool = False, confirmed: bool = False) -> None:
@@ -307,17 +236,26 @@ def request_run(settings: Settings, *, fresh: bool = False, confirmed: bool = Fa
         return
     _state().pop("sql.confirm", None)
     _state().pop("sql.link_waiting", None)
+    values = sql_params.used(sql)
     try:
-        statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
-        scan = estimate(sql, settings) if statement.kind in ("query", "write") else ScanEstimate([])
+        steps = script.plan(sql, values)
+        if len(steps) == 1 and steps[0].kind == "run":
+            statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
+            missing = [p.name for p in paramsmod.find(sql) if p.name not in values]
+            if missing:
+                names = ", ".join(f":{n}" for n in missing)
+                raise ParameterError(f"Give a value for {names} in the inputs above the editor, then run.")
+            scan = estimate(sql, settings, values) if statement.kind in ("query", "write") else ScanEstimate([])
+        else:
+            scan = estimate(sql, settings, values)
     except LakeLensError as exc:
         # Refused before it ran: still a run the analyst made, so it is shown until the next one and recorded.
-        _finish(sql, datetime.now(UTC), "failed", error=str(exc), database=settings.database)
+        _finish(sql, datetime.now(UTC), "failed", error=str(exc), database=settings.database, params=values)
         return
     if not confirmed and needs_confirmation(scan, settings):
-        _state()["sql.confirm"] = {"sql": sql, "fresh": fresh, "estimate": scan}
+        _state()["sql.confirm"] = {"sql": sql, "fresh": fresh, "estimate": scan, "params": values}
         return
-    start(settings, sql, fresh=fresh, scan=scan)
+    start(settings, sql, fresh=fresh, scan=scan, params=values)
 
 
 def needs_confirmation(scan: ScanEstimate, settings: Settings) -> bool:
@@ -325,29 +263,39 @@ def needs_confirmation(scan: ScanEstimate, settings: Settings) -> bool:
     return scan.bytes > settings.scan_warn_bytes or not scan.complete
 
 
-def start(settings: Settings, sql: str, *, fresh: bool, scan: ScanEstimate | None) -> None:
+def start(
+    settings: Settings, sql: str, *, fresh: bool, scan: ScanEstimate | None, params: dict[str, str] | None = None
+) -> None:
     query_id = str(uuid.uuid4())
     database = settings.database
-    future: Future[QueryResult] = Future()
+    values = dict(params or {})
+    future: Future[list[script.StepOutcome]] = Future()
     backend = data.backend(settings)
+
+    def one(statement: str, bound: dict[str, ParamValue]) -> QueryResult:
+        if fresh:
+            return backend.run_query(
+                statement,
+                max_rows=settings.max_rows,
+                database=database,
+                query_id=query_id,
+                timeout_s=settings.query_timeout_s,
+                params=bound or None,
+            )
+        return data.query(
+            statement,
+            settings.max_rows,
+            database,
+            query_id=query_id,
+            timeout_s=settings.query_timeout_s,
+            params=bound or None,
+        )
 
     def work() -> None:
         if not future.set_running_or_notify_cancel():
             return
         try:
-            if fresh:
-                result = backend.run_query(
-                    sql,
-                    max_rows=settings.max_rows,
-                    database=database,
-                    query_id=query_id,
-                    timeout_s=settings.query_timeout_s,
-                )
-            else:
-                result = data.query(
-                    sql, settings.max_rows, database, query_id=query_id, timeout_s=settings.query_timeout_s
-                )
-            future.set_result(result)
+            future.set_result(script.run(sql, one, values))
         except BaseException as exc:  # handed to the page, which shows it as one message
             future.set_exception(exc)
 
@@ -364,8 +312,9 @@ def start(settings: Settings, sql: str, *, fresh: bool, scan: ScanEstimate | Non
         future=future,
         fresh=fresh,
         estimate=scan,
+        params=values,
     )
-    st.query_params["sql"] = sql
+    sql_tabs.sync_url()
     worker.start()
 
 
@@ -400,13 +349,14 @@ def collect() -> bool:
         return False
     _state()["sql.run"] = None
     elapsed = time.monotonic() - handle.started
-    common = {"elapsed_s": elapsed, "estimate": handle.estimate, "database": handle.database}
+    common: dict[str, Any] = {
+        "elapsed_s": elapsed,
+        "estimate": handle.estimate,
+        "database": handle.database,
+        "params": handle.params,
+    }
     try:
-        result = handle.future.result()
-    except QueryCancelled as exc:
-        _finish(handle.sql, handle.started_at, "cancelled", error=str(exc), query_id=handle.query_id, **common)
-    except LakeLensError as exc:
-        _finish(handle.sql, handle.started_at, "failed", error=str(exc), query_id=handle.query_id, **common)
+        steps = handle.future.result()
     except Exception as exc:
         log.error("Query %s failed unexpectedly", handle.query_id, exc_info=exc)
         message = (
@@ -414,10 +364,29 @@ def collect() -> bool:
             "The details are in the server log; please report it."
         )
         _finish(handle.sql, handle.started_at, "failed", error=message, query_id=handle.query_id, **common)
-    else:
+        return True
+    for step in steps:
         # A cached answer carries the query id of the run that computed it, not the id generated for this run.
-        status: Status = "succeeded" if result.stats.query_id == handle.query_id else "cached"
-        _finish(handle.sql, handle.started_at, status, result=result, **common)
+        step.cached = step.result is not None and step.result.stats.query_id != handle.query_id
+    failed = next((step for step in steps if step.error), None)
+    results = [step for step in steps if step.result is not None]
+    status: Status
+    if failed is not None:
+        status = "cancelled" if failed.cancelled else "failed"
+    elif results and all(step.cached for step in results):
+        status = "cached"
+    else:
+        status = "succeeded"
+    _finish(
+        handle.sql,
+        handle.started_at,
+        status,
+        result=results[-1].result if results else None,
+        error=failed.error if failed is not None else "",
+        query_id=handle.query_id,
+        steps=steps,
+        **common,
+    )
     return True
 
 
@@ -432,27 +401,44 @@ def _finish(
     estimate: ScanEstimate | None = None,
     query_id: str = "",
     database: str = "",
+    params: dict[str, str] | None = None,
+    steps: list[script.StepOutcome] | None = None,
 ) -> None:
-    """Make this the outcome the page shows, and write its history entry to the lake."""
+    """Make this the outcome the page shows, and write a history entry per statement to the lake."""
     number = int(_state().get("sql.run_count", 0)) + 1
     _state()["sql.run_count"] = number
-    _state()["sql.outcome"] = Outcome(number, sql, started_at, status, result, error, estimate, elapsed_s)
-    if result is not None:
-        entry = HistoryEntry.from_stats(
-            sql, result.stats, started_at=started_at, database=database, cached=status == "cached"
-        )
-    else:
-        entry = HistoryEntry(
-            sql=sql,
-            status=status,
-            started_at=started_at,
-            runtime_s=elapsed_s,
-            query_id=query_id,
-            error=error,
-            database=database,
-            engine=_engine_name(),
-        )
-    history().record(entry)
+    values = dict(params or {})
+    _state()["sql.outcome"] = Outcome(
+        number, sql, started_at, status, result, error, estimate, elapsed_s, list(steps or []), values
+    )
+    sql_tabs.save_active()
+    recorded = [s for s in steps or [] if s.result is not None or s.error]
+    if not recorded:
+        recorded = [script.StepOutcome(sql, sql, {}, result=result, error=error, cancelled=status == "cancelled")]
+    for step in recorded:
+        step_params = {name: str(value) for name, value in step.params.items()} if steps else values
+        if step.result is not None:
+            entry = HistoryEntry.from_stats(
+                step.shown,
+                step.result.stats,
+                started_at=started_at,
+                database=database,
+                cached=step.cached,
+                params=step_params,
+            )
+        else:
+            entry = HistoryEntry(
+                sql=step.shown,
+                status="cancelled" if step.cancelled else "failed",
+                started_at=started_at,
+                runtime_s=elapsed_s,
+                query_id=query_id,
+                error=step.error,
+                database=database,
+                engine=_engine_name(),
+                params=step_params,
+            )
+        history().record(entry)
 
 
 def _engine_name() -> str:
@@ -468,7 +454,9 @@ def run_controls(settings: Settings, submitted: bool) -> None:
         if _state().pop("sql.autorun", False) or submitted:
             request_run(settings)
     handle = running()
-    left, middle, right = st.columns([1, 1, 5], vertical_alignment="center")
+    buttons, right = st.columns([4, 3], vertical_alignment="center")
+    toolbar = buttons.container(horizontal=True, vertical_alignment="center")
+    left = middle = fmt = plan = toolbar
     if left.button(
         "Run",
         type="primary",
@@ -489,8 +477,26 @@ def run_controls(settings: Settings, submitted: bool) -> None:
     ):
         with friendly_errors():
             request_run(settings, fresh=True)
+    fmt.button(
+        "Format",
+        icon=":material/format_align_left:",
+        key="sql.format_button",
+        on_click=format_text,
+        disabled=handle is not None,
+        help="Rewrite the SQL readably (keywords in capitals, one clause per line); comments are kept",
+    )
+    plan.button(
+        "Plan",
+        icon=":material/account_tree:",
+        key="sql.plan_button",
+        on_click=request_plan,
+        help="Show the engine's plan: the tables, partitions and filters the query reads, next to the estimate",
+    )
     with right:
         _estimate_line(settings)
+    problem = _state().pop("sql.format_error", None)
+    if problem:
+        st.error(problem, icon=":material/error:")
     if _state().get("sql.link_waiting"):
         st.info(
             "This link's query has not run yet: on AWS every run scans data and costs money. Check it, then press Run.",
@@ -501,18 +507,31 @@ def run_controls(settings: Settings, submitted: bool) -> None:
         _progress()
 
 
+def format_text() -> None:
+    """A callback: the editor's SQL pretty-printed; unparseable SQL stays as it is, with the reason shown."""
+    try:
+        set_text(script.format_sql(text()))
+    except LakeLensError as exc:
+        _state()["sql.format_error"] = f"Format left the SQL as it is: {exc}"
+
+
+def request_plan() -> None:
+    _state()["sql.plan_request"] = {"sql": text(), "params": sql_params.used(text())}
+
+
 def _estimate_line(settings: Settings) -> None:
     sql = text()
     if not sql.strip():
         return
     try:
-        statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
-        if statement.kind not in ("query", "write"):
-            return
-        scan = estimate(sql, settings)
+        if len(script.split(sql)) == 1:
+            statement = sqlmod.check(sql, allow_writes=settings.allow_writes, default_database=settings.database)
+            if statement.kind not in ("query", "write"):
+                return
+        scan = estimate(sql, settings, sql_params.used(sql))
     except LakeLensError as exc:
         if isinstance(exc, SqlError) and exc.line is not None:
-            st.caption(f":material/error: {exc}")
+            st.caption(f":material/error: {defanged(str(exc))}")
         return
     if not scan.tables:
         st.caption(":material/database: Reads no table data.")
@@ -544,7 +563,7 @@ def _confirm(settings: Settings) -> None:
         if yes.button("Run anyway", type="primary", key="sql.confirm_yes"):
             _state().pop("sql.confirm", None)
             with friendly_errors():
-                start(settings, pending["sql"], fresh=bool(pending["fresh"]), scan=scan)
+                start(settings, pending["sql"], fresh=bool(pending["fresh"]), scan=scan, params=pending.get("params"))
             st.rerun()
         if no.button("Cancel", key="sql.confirm_no"):
             _state().pop("sql.confirm", None)
@@ -577,134 +596,3 @@ def _progress() -> None:
         problem = _state().pop("sql.cancel_error", None)
         if problem:
             st.error(problem, icon=":material/error:")
-
-
-# -- memory: starters, history, saved queries ----------------------------------------------------------------
-def starter_picker(starters: list[sqlmod.StarterQuery]) -> None:
-    """A menu of ready-made questions; picking one replaces the editor's SQL."""
-    titles = [s.title for s in starters]
-
-    def pick() -> None:
-        chosen = _state().get("sql.starter")
-        match = next((s for s in starters if s.title == chosen), None)
-        if match is not None:
-            set_text(match.sql)
-        _state()["sql.starter"] = None
-
-    st.selectbox(
-        "Starter queries",
-        titles,
-        index=None,
-        key="sql.starter",
-        placeholder="Start from a course question…",
-        on_change=pick,
-        label_visibility="collapsed",
-    )
-
-
-def _rerun_entry(sql: str) -> None:
-    set_text(sql)
-    _state()["sql.autorun"] = True
-
-
-def _snippet(sql: str, lines: int = 4) -> str:
-    """The first lines of a statement, for lists; Open shows the whole of it in the editor."""
-    kept = sql.strip().splitlines()
-    return "\n".join(kept[:lines]) + ("\n…" if len(kept) > lines else "")
-
-
-def history_panel() -> None:
-    search = st.text_input(
-        "Search history",
-        key="sql.history_search",
-        placeholder="Words in the SQL or the error, e.g. product_category failed",
-        label_visibility="collapsed",
-        icon=":material/search:",
-    )
-    with friendly_errors():
-        entries = history().recent(limit=25, search=search)
-        if not entries:
-            st.caption("No runs match." if search.strip() else "No queries have run on this lake yet.")
-            return
-        icons = {
-            "succeeded": ":green[:material/check_circle:]",
-            "cached": ":blue[:material/cached:]",
-            "failed": ":red[:material/error:]",
-            "cancelled": ":orange[:material/cancel:]",
-        }
-        for entry in entries:
-            with st.container(border=True):
-                info, sql_col, buttons = st.columns([2, 6, 1.2], vertical_alignment="center")
-                when = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-                details = [entry.status]
-                if entry.rows is not None:
-                    details.append(f"{entry.total_rows if entry.total_rows is not None else entry.rows:,} rows")
-                if entry.runtime_s is not None:
-                    details.append(f"{entry.runtime_s:,.2f} s")
-                info.markdown(f"{icons.get(entry.status, '')} **{when}**  \n:gray[{' · '.join(details)}]")
-                sql_col.code(_snippet(entry.sql), language="sql", wrap_lines=True)
-                if entry.error:
-                    sql_col.caption(f":red[{entry.error}]")
-                buttons.button(
-                    "Open",
-                    key=f"history.open.{entry.id}",
-                    icon=":material/edit:",
-                    on_click=set_text,
-                    args=(entry.sql,),
-                    help="Put this SQL in the editor",
-                )
-                buttons.button(
-                    "Run",
-                    key=f"history.run.{entry.id}",
-                    icon=":material/replay:",
-                    on_click=_rerun_entry,
-                    args=(entry.sql,),
-                    help="Put this SQL in the editor and run it",
-                )
-
-
-def _delete_saved(store: SavedQueries, name: str) -> None:
-    """A callback: an error is kept for the next run to show, since callbacks cannot draw."""
-    try:
-        store.delete(name)
-    except LakeLensError as exc:
-        _state()["sql.saved_error"] = str(exc)
-
-
-def saved_panel() -> None:
-    store = saved_queries()
-    problem = _state().pop("sql.saved_error", None)
-    if problem:
-        st.error(problem, icon=":material/error:")
-    with st.form("sql.save_form", clear_on_submit=True, border=True):
-        st.markdown("**Save the SQL in the editor**")
-        name = st.text_input("Name", max_chars=120, placeholder="e.g. Sentiment share per category")
-        description = st.text_area("Description", height=68, placeholder="What question does it answer?")
-        if st.form_submit_button("Save query", icon=":material/bookmark_add:"):
-            with friendly_errors():
-                saved = store.save(name, text(), description)
-                st.success(f"Saved “{saved.name}”. Everyone on this lake can open it.", icon=":material/bookmark:")
-    with friendly_errors():
-        queries = store.list()
-        if not queries:
-            st.caption("No saved queries on this lake yet.")
-            return
-        for query in queries:
-            with st.container(border=True):
-                info, buttons = st.columns([6, 1.2], vertical_alignment="center")
-                info.markdown(f"**{query.name}**  \n:gray[{query.description or 'No description'}]")
-                info.code(_snippet(query.sql), language="sql", wrap_lines=True)
-                buttons.button(
-                    "Open",
-                    key=f"saved.open.{query.name}",
-                    icon=":material/edit:",
-                    on_click=set_text,
-                    args=(query.sql,),
-                )
-                buttons.button(
-                    "Delete",
-                    key=f"saved.delete.{query.name}",
-                    icon=":material/delete:",
-                    on_click=_delete_saved,
-                    args=(store, query.name),
-                )

@@ -15,6 +15,7 @@ from components.curate_panel import curate_panel
 from components.feedback import friendly_errors
 from components.metrics import metric_row
 from components.object_table import show_in_browser
+from components.profile_panel import table_profile
 from lib import data
 from lib.catalog import TableDef
 from lib.errors import LakeLensError
@@ -186,6 +187,7 @@ def table_detail(database: str, name: str) -> None:
         )
     if table.partition_keys:
         partitions_panel(table)
+    table_profile(table, data.settings())
     curate_panel(table)
 
 

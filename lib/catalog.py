@@ -344,3 +344,43 @@ def json_table(database: str, name: str, columns: list[Column], location: str, d
         parameters={"classification": "json"},
         description=description,
     )
+
+
+def _hive_string(text: str) -> str:
+    """A quoted string in Hive DDL, which escapes with backslashes."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def athena_ddl(table: TableDef) -> str:
+    """``CREATE EXTERNAL TABLE`` for ``table`` as Athena's SHOW CREATE TABLE writes it, so the definition can be
+    run in Athena (after pointing LOCATION at the S3 copy of a local table's files)."""
+
+    def column(c: Column) -> str:
+        comment = f" COMMENT {_hive_string(c.comment)}" if c.comment else ""
+        return f"  `{c.name}` {c.type}{comment}"
+
+    lines = [f"CREATE EXTERNAL TABLE `{table.database}`.`{table.name}`("]
+    lines.append(",\n".join(column(c) for c in table.columns) + ")")
+    if table.description:
+        lines.append(f"COMMENT {_hive_string(table.description)}")
+    if table.partition_keys:
+        lines.append("PARTITIONED BY ( ")
+        lines.append(",\n".join(column(c) for c in table.partition_keys) + ")")
+    lines += ["ROW FORMAT SERDE ", f"  {_hive_string(table.serde_library)} "]
+    if table.serde_parameters:
+        lines.append("WITH SERDEPROPERTIES ( ")
+        pairs = sorted(table.serde_parameters.items())
+        lines.append(",\n".join(f"  {_hive_string(k)}={_hive_string(v)}" for k, v in pairs) + ") ")
+    lines += [
+        "STORED AS INPUTFORMAT ",
+        f"  {_hive_string(table.input_format)} ",
+        "OUTPUTFORMAT ",
+        f"  {_hive_string(table.output_format)}",
+        "LOCATION",
+        f"  {_hive_string(table.location)}",
+    ]
+    if table.parameters:
+        lines.append("TBLPROPERTIES (")
+        pairs = sorted(table.parameters.items())
+        lines.append(",\n".join(f"  {_hive_string(k)}={_hive_string(v)}" for k, v in pairs) + ")")
+    return "\n".join(lines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import streamlit as st
@@ -27,6 +28,7 @@ from lib.backends.base import (
 )
 from lib.catalog import TableDef
 from lib.lake import PrefixStats, Preview, prefix_stats, preview_object
+from lib.params import ParamValue
 from lib.settings import Settings, load_settings
 
 
@@ -164,11 +166,30 @@ _QUERY_TTL_S = 600
 
 @st.cache_data(ttl=_QUERY_TTL_S, show_spinner=False, max_entries=200)
 def _query(
-    key: str, sql: str, max_rows: int, database: str, _query_id: str | None = None, _timeout_s: int | None = None
+    key: str,
+    sql: str,
+    max_rows: int,
+    database: str,
+    params: tuple[tuple[str, str, str], ...] = (),
+    _query_id: str | None = None,
+    _timeout_s: int | None = None,
+    _values: dict[str, ParamValue] | None = None,
 ) -> QueryResult:
-    result = backend().run_query(sql, max_rows=max_rows, database=database, query_id=_query_id, timeout_s=_timeout_s)
-    _cached_queries()[(key, sql, max_rows, database)] = time.monotonic()
+    result = backend().run_query(
+        sql,
+        max_rows=max_rows,
+        database=database,
+        query_id=_query_id,
+        timeout_s=_timeout_s,
+        params=_values or None,
+    )
+    _cached_queries()[(key, sql, max_rows, database, params)] = time.monotonic()
     return result
+
+
+def _params_key(params: Mapping[str, ParamValue] | None) -> tuple[tuple[str, str, str], ...]:
+    """Each value with its type: ``4`` from EXECUTE ... USING 4 and ``'4'`` typed into an input bind differently."""
+    return tuple(sorted((str(name), type(value).__name__, str(value)) for name, value in (params or {}).items()))
 
 
 def query(
@@ -178,28 +199,42 @@ def query(
     *,
     query_id: str | None = None,
     timeout_s: int | None = None,
+    params: Mapping[str, ParamValue] | None = None,
 ) -> QueryResult:
-    """A query result, cached: the same SQL on the same lake within the TTL costs no second scan.
+    """A query result, cached: the same SQL with the same parameter values on the same lake within the TTL costs
+    no second scan.
 
     ``query_id`` (to cancel the run) and ``timeout_s`` are not part of the cache key. A cached answer keeps the
     query id of the run that computed it, so a caller can tell a cached result from a fresh one.
     """
     current = settings()
     return _query(
-        settings_key(current), sql, max_rows or current.max_rows, database or current.database, query_id, timeout_s
+        settings_key(current),
+        sql,
+        max_rows or current.max_rows,
+        database or current.database,
+        _params_key(params),
+        query_id,
+        timeout_s,
+        dict(params or {}),
     )
 
 
 @st.cache_resource(show_spinner=False)
-def _cached_queries() -> dict[tuple[str, str, int, str], float]:
+def _cached_queries() -> dict[tuple[str, str, int, str, tuple[tuple[str, str, str], ...]], float]:
     """When each cached query result was computed, so a page can ask "is it cached?" without running it."""
     return {}
 
 
-def query_is_cached(sql: str, max_rows: int | None = None, database: str | None = None) -> bool:
+def query_is_cached(
+    sql: str,
+    max_rows: int | None = None,
+    database: str | None = None,
+    params: Mapping[str, ParamValue] | None = None,
+) -> bool:
     """True if :func:`query` with these arguments would answer from the cache (no scan, no cost)."""
     current = settings()
-    key = (settings_key(current), sql, max_rows or current.max_rows, database or current.database)
+    key = (settings_key(current), sql, max_rows or current.max_rows, database or current.database, _params_key(params))
     stamp = _cached_queries().get(key)
     return stamp is not None and time.monotonic() - stamp < _QUERY_TTL_S
 

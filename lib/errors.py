@@ -82,3 +82,7 @@ class AutoMLError(LakeLensError):
 
 class ReportError(LakeLensError):
     """A report file cannot be read (front matter, an unclosed block) or a report action cannot be done."""
+
+
+class ParameterError(SqlError):
+    """A query parameter is missing, unknown, or has a value that is not of its type."""

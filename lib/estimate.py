@@ -12,6 +12,7 @@ Only conjuncts that are certain to restrict the partitions are used: ``key = 'x'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -86,21 +87,38 @@ def estimate_scan(
     *,
     default_database: str | None = None,
     object_cap: int = 100_000,
+    params: Mapping[str, object] | None = None,
 ) -> ScanEstimate:
-    """Bytes ``statement`` will read, from the catalog and an object listing; nothing is run."""
+    """Bytes ``statement`` will read, from the catalog and an object listing; nothing is run.
+
+    ``params`` are the values of the SQL's ``:name`` parameters: a partition key compared with one is pruned
+    as if the value had been written in the SQL.
+    """
     default_db = default_database or backend.settings.database
     if isinstance(statement, str):
         statement = sqlmod.check(statement, allow_writes=True, default_database=default_db)
     if statement.kind in ("show", "describe", "explain") or statement.tree is None:
         return ScanEstimate([])
+    tree: exp.Expr = statement.tree
+    if params:
+        values = {str(name): value for name, value in params.items()}
+
+        def fill(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Placeholder) and str(node.name or "") in values:
+                return exp.Literal.string(str(values[str(node.name)]))
+            return node
+
+        tree = tree.copy().transform(fill)
     scans: list[TableScan] = []
-    ctes = {cte.alias_or_name.lower() for cte in statement.tree.find_all(exp.CTE)}
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
     tables: dict[tuple[str, str], TableDef] = {}
-    for node in statement.tree.find_all(exp.Table):
+    for node in tree.find_all(exp.Table):
         if not isinstance(node.this, exp.Identifier):
             continue
         if not node.db and node.name.lower() in ctes:
             continue
+        if (node.db or "").lower() == sqlmod.INFORMATION_SCHEMA:
+            continue  # answered from the catalog: no data is read
         key = ((node.db or default_db).lower(), node.name.lower())
         if key not in tables:
             tables[key] = backend.get_table(*key)

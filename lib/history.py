@@ -54,13 +54,22 @@ class HistoryEntry:
     error: str = ""
     database: str = ""
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    params: dict[str, str] = field(default_factory=dict)  # values of the SQL's :name parameters
 
     @classmethod
     def from_stats(
-        cls, sql: str, stats: QueryStats, *, started_at: datetime, database: str = "", cached: bool = False
+        cls,
+        sql: str,
+        stats: QueryStats,
+        *,
+        started_at: datetime,
+        database: str = "",
+        cached: bool = False,
+        params: dict[str, str] | None = None,
     ) -> HistoryEntry:
         return cls(
             sql=sql,
+            params=dict(params or {}),
             status="cached" if cached else "succeeded",
             started_at=started_at,
             engine=stats.engine,
@@ -88,7 +97,8 @@ class HistoryEntry:
 
     def matches(self, words: Iterable[str]) -> bool:
         """Every word occurs (case-insensitively) in the SQL, the error, the status, the engine or the query id."""
-        text = f"{self.sql}\n{self.error}\n{self.status}\n{self.engine}\n{self.query_id}".lower()
+        values = " ".join(f"{name}={value}" for name, value in self.params.items())
+        text = f"{self.sql}\n{self.error}\n{self.status}\n{self.engine}\n{self.query_id}\n{values}".lower()
         return all(word.lower() in text for word in words)
 
 
@@ -98,6 +108,7 @@ class SavedQuery:
     sql: str
     description: str = ""
     updated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    params: dict[str, str] = field(default_factory=dict)  # the parameter values it was saved with
 
     def to_json(self) -> bytes:
         body = asdict(self)
@@ -112,6 +123,7 @@ class SavedQuery:
             sql=str(body["sql"]),
             description=str(body.get("description", "")),
             updated_at=datetime.fromisoformat(str(body["updated_at"])),
+            params={str(k): str(v) for k, v in dict(body.get("params") or {}).items()},
         )
 
 
@@ -214,7 +226,7 @@ class SavedQueries:
         digest = hashlib.sha256(name.strip().encode("utf-8")).hexdigest()[:10]
         return f"{self.prefix}{slug}-{digest}.json"
 
-    def save(self, name: str, sql: str, description: str = "") -> SavedQuery:
+    def save(self, name: str, sql: str, description: str = "", params: dict[str, str] | None = None) -> SavedQuery:
         name = name.strip()
         if not name:
             raise LakeLensError("Give the query a name before saving it.")
@@ -226,7 +238,7 @@ class SavedQueries:
             raise LakeLensError(
                 f"The SQL is longer than Athena's {ATHENA_MAX_QUERY_BYTES:,} bytes and cannot be saved."
             )
-        query = SavedQuery(name=name, sql=sql, description=description.strip())
+        query = SavedQuery(name=name, sql=sql, description=description.strip(), params=dict(params or {}))
         self.backend.write(self.key_for(name), query.to_json(), content_type="application/json")
         return query
 

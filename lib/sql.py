@@ -31,6 +31,7 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to Command
 
 ATHENA_MAX_QUERY_BYTES = 262_144
 DEFAULT_CATALOG = "awsdatacatalog"
+INFORMATION_SCHEMA = "information_schema"
 
 StatementKind = Literal["query", "show", "describe", "explain", "write"]
 
@@ -319,6 +320,17 @@ def check(sql: str, *, allow_writes: bool = False, default_database: str = "demo
     return _classify(sql, tree, allow_writes=allow_writes, default_database=default_database)
 
 
+def check_syntax(sql: str) -> exp.Expression | None:
+    """Parse one statement (for formatting) with the guard's error messages; nothing is vetted or run."""
+    try:
+        trees = [tree for tree in sqlglot.parse(sql, read="athena", error_level=ErrorLevel.RAISE) if tree is not None]
+    except ParseError as exc:
+        raise _parse_error(exc, sql) from None
+    except sqlglot.errors.TokenError as exc:
+        raise _token_error(exc, sql) from None
+    return trees[0] if trees else None  # type: ignore[return-value]
+
+
 def _first_keyword(sql: str) -> str:
     try:
         tokens = sqlglot.tokenize(sql, read="athena")
@@ -390,10 +402,17 @@ def _write(sql: str, tree: exp.Expression, keyword: str, allow_writes: bool, def
 ViewColumns = dict[str, dict[str, dict[str, str]]]  # view schema -> view name -> column -> DuckDB type
 
 
-def to_duckdb(statement: Statement, view_names: dict[TableRef, str], columns: ViewColumns | None = None) -> str:
+def to_duckdb(
+    statement: Statement,
+    view_names: dict[TableRef, str],
+    columns: ViewColumns | None = None,
+    column_types: dict[str, str] | None = None,
+) -> str:
     """Translate a checked query to DuckDB SQL, pointing every table at its view.
 
     With ``columns`` (the views' column types), integer divisions are made integer divisions, as in Athena.
+    ``column_types`` (column name -> Glue type, for the tables read) lets the translation keep Athena's result
+    types where DuckDB's differ (``date_trunc`` on a DATE column returns a DATE).
     """
     if statement.tree is None:
         raise SqlError("Only queries can be translated to DuckDB.")
@@ -421,7 +440,8 @@ def to_duckdb(statement: Statement, view_names: dict[TableRef, str], columns: Vi
         node.set("this", exp.to_identifier(table, quoted=True))
         if not node.alias:
             node.set("alias", exp.TableAlias(this=exp.to_identifier(ref.table, quoted=True)))
-    tree = tree.transform(_athena_functions)
+    date_columns = {name.lower() for name, kind in (column_types or {}).items() if kind.lower() == "date"}
+    tree = _athena_functions(tree, date_columns)
     if columns is not None:
         _integer_division(tree, columns)
     _name_outputs(tree)
@@ -480,8 +500,42 @@ def _name_outputs(tree: exp.Expression) -> None:
         projection.replace(exp.alias_(projection.copy(), f"_col{index}", quoted=True))
 
 
-def _athena_functions(node: exp.Expression) -> exp.Expression:
-    """Athena functions sqlglot passes through untranslated (or translates with other semantics), for DuckDB."""
+def _is_date(node: exp.Expression, date_columns: set[str]) -> bool:
+    """True if the expression is a DATE as far as the SQL's text and the catalog tell (not a timestamp)."""
+    if isinstance(node, exp.Cast):
+        return node.to.is_type("date")
+    if isinstance(node, (exp.CurrentDate, exp.Date, exp.DateFromParts, exp.StrToDate, exp.TsOrDsToDate)):
+        return True
+    if isinstance(node, exp.Column):
+        return node.name.lower() in date_columns
+    if isinstance(node, exp.Paren):
+        return _is_date(node.this, date_columns)
+    return False
+
+
+def _athena_functions(node: exp.Expression, date_columns: set[str] | None = None) -> exp.Expression:
+    """Athena functions sqlglot passes through untranslated (or translates with other semantics), for DuckDB.
+
+    Children first (post-order), so an argument is translated before the function around it and a replacement
+    is never translated twice.
+    """
+    for child in list(node.iter_expressions()):
+        translated = _athena_functions(child, date_columns)
+        if translated is not child:
+            child.replace(translated)
+    return _athena_function(node, date_columns or set())
+
+
+def _athena_function(node: exp.Expression, date_columns: set[str]) -> exp.Expression:
+    if isinstance(node, (exp.TimestampTrunc, exp.DateTrunc)) and _is_date(node.this, date_columns):
+        # Athena: date_trunc on a DATE is a DATE; DuckDB returns a TIMESTAMP.
+        return exp.cast(node.copy(), exp.DataType.build("DATE"))
+    if isinstance(node, exp.Cast) and node.to.is_type("json"):
+        # Trino: CAST(varchar AS JSON) is a JSON string ("text"), CAST(number AS JSON) a JSON number...; DuckDB's
+        # CAST parses the text instead. to_json encodes the value as Trino does; json_parse(text) parses.
+        return exp.Anonymous(this="to_json", expressions=[node.this.copy()])
+    if isinstance(node, exp.IsInf):
+        return exp.Anonymous(this="isinf", expressions=[node.this.copy()])
     if isinstance(node, exp.RegexpExtract) and not isinstance(node.parent, exp.Case):
         # Athena returns NULL when the pattern does not match; DuckDB returns ''.
         matched = exp.RegexpLike(this=node.this.copy(), expression=node.expression.copy())
@@ -490,6 +544,13 @@ def _athena_functions(node: exp.Expression) -> exp.Expression:
         return node
     name = str(node.name).lower()
     args = list(node.expressions)
+    if name == "nan" and not args:
+        return exp.cast(exp.Literal.string("NaN"), exp.DataType.build("DOUBLE"))
+    if name == "infinity" and not args:
+        return exp.cast(exp.Literal.string("Infinity"), exp.DataType.build("DOUBLE"))
+    if name in ("is_finite", "is_infinite", "is_nan") and len(args) == 1:
+        target = {"is_finite": "isfinite", "is_infinite": "isinf", "is_nan": "isnan"}[name]
+        return exp.Anonymous(this=target, expressions=[args[0]])
     if name == "format_datetime":
         if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
             raise SqlError(

@@ -1,14 +1,21 @@
-"""SQL: write Athena SQL, run it without freezing the page, see the rows, chart them, share the link."""
+"""SQL: tabs of Athena SQL with parameters, run without freezing the page; rows, profiles, plans, charts, links."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from components import report_view, sql_editor
+from components import (
+    plan_panel,
+    report_view,
+    sql_completions,
+    sql_editor,
+    sql_memory,
+    sql_params,
+    sql_results,
+    sql_tabs,
+)
 from components.chart_builder import chart_builder
 from components.feedback import friendly_errors
-from components.report_pins import pin_table
-from components.result_grid import download_buttons, result_grid, stats_cards
 from components.routing import require_app
 from components.schema_sidebar import load_schema, schema_sidebar
 from lib import data
@@ -18,8 +25,8 @@ from lib.sql import week1_queries
 require_app()
 st.title("SQL")
 st.caption(
-    "Athena (Trino) SQL on the lake; Ctrl/Cmd+Enter in the editor runs it. Read-only unless LAKELENS_ALLOW_WRITES "
-    "is on."
+    "Athena (Trino) SQL on the lake; Ctrl/Cmd+Enter in the editor runs it. Write :name for a parameter, several "
+    "statements separated by ; for a script. Read-only unless LAKELENS_ALLOW_WRITES is on."
 )
 
 with friendly_errors(stop=True):
@@ -34,10 +41,16 @@ if "sql.linked_chart" not in st.session_state:
 sql_editor.collect()
 
 schema_sidebar(schema, on_insert=sql_editor.insert)
-if starters:
-    sql_editor.starter_picker(starters)
-submitted = sql_editor.editor(sql_editor.completions(schema.databases, schema.tables))
+tab_bar, inputs = st.container(), st.container()  # drawn once the editor has handed over its text
+submitted = sql_editor.editor(sql_completions.completions(schema.databases, schema.tables))
+with tab_bar:
+    sql_tabs.bar(running=sql_editor.running() is not None)
+    if starters:
+        sql_memory.starter_picker(starters)
+with inputs:
+    sql_params.inputs(sql_editor.text(), schema.tables, settings)
 sql_editor.run_controls(settings, submitted)
+plan_panel.panel(settings)
 
 results, chart, history, saved = st.tabs(
     [
@@ -48,37 +61,19 @@ results, chart, history, saved = st.tabs(
     ]
 )
 outcome = sql_editor.outcome()
-pin_details = (
-    {
-        "sql": outcome.sql,
-        "engine": outcome.result.stats.engine,
-        "rows": outcome.result.stats.total_rows
-        if outcome.result.stats.total_rows is not None
-        else outcome.result.stats.rows,
-        "bytes_scanned": outcome.result.stats.bytes_scanned,
-        "bytes_estimated": outcome.result.stats.bytes_estimated,
-    }
-    if outcome is not None and outcome.result is not None
-    else {}
-)
 with results:
-    if outcome is None:
-        st.caption("Run a query to see its rows here.")
-    elif outcome.result is None:
-        st.error(outcome.error, icon=":material/cancel:" if outcome.status == "cancelled" else ":material/error:")
-    else:
-        stats_cards(outcome.result.stats, cached=outcome.cached, elapsed_s=outcome.elapsed_s)
-        result_grid(outcome.result, key=str(outcome.number))
-        download_buttons(outcome.sql, outcome.result.stats, settings, key=str(outcome.number))
-        pin_table("Query result", "SQL", outcome.result.frame, key=f"sql.result.{outcome.number}", **pin_details)
+    sql_results.show(outcome, settings)
 with chart:
     if outcome is None or outcome.result is None:
         st.caption("Run a query to chart its result here.")
     else:
         chart_builder(
-            outcome.result.frame, st.session_state["sql.linked_chart"], key=str(outcome.number), pin_details=pin_details
+            outcome.result.frame,
+            st.session_state["sql.linked_chart"],
+            key=str(outcome.number),
+            pin_details=sql_results.pin_details(outcome.sql, outcome.result),
         )
 with history:
-    sql_editor.history_panel()
+    sql_memory.history_panel()
 with saved:
-    sql_editor.saved_panel()
+    sql_memory.saved_panel()

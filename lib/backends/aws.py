@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -46,6 +46,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from lib import params as paramsmod
+from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -57,6 +59,7 @@ from lib.backends.base import (
     PartitionPage,
     QueryResult,
     QueryStats,
+    unique_columns,
 )
 from lib.catalog import Partition, TableDef, glue_type_to_duckdb, validate_identifier
 from lib.errors import (
@@ -64,6 +67,7 @@ from lib.errors import (
     CatalogError,
     LakeLensError,
     NotFound,
+    ParameterError,
     PathError,
     QueryCancelled,
     QueryFailed,
@@ -72,6 +76,7 @@ from lib.errors import (
     SqlError,
     TableNotFound,
 )
+from lib.params import ParamValue
 from lib.paths import clean_key
 from lib.settings import Settings
 
@@ -713,17 +718,19 @@ class AwsBackend(Backend):
         database: str | None = None,
         query_id: str | None = None,
         timeout_s: int | None = None,
+        params: Mapping[str, ParamValue] | None = None,
     ) -> QueryResult:
         limit = max_rows or self.settings.max_rows
         default_db = database or self.settings.database
         statement = sqlmod.check(sql, allow_writes=self.settings.allow_writes, default_database=default_db)
         timeout = timeout_s or self.settings.query_timeout_s
+        bound = self._bind(sql, statement, params)
         key = query_id
         if key:
             with self._lock:
                 self._running.add(key)
         try:
-            execution_id = self._start(sql, default_db, key)
+            execution_id = self._start(bound.athena_sql, default_db, key, bound.athena_parameters)
             key = key or execution_id
             execution = self._wait(execution_id, key, timeout)
             frame, total, truncated = self._results(execution_id, execution.get("StatementType"), statement, limit)
@@ -805,7 +812,19 @@ class AwsBackend(Backend):
             time.sleep(delay)
             delay = min(delay * 2, POLL_MAX_S)
 
-    def _start(self, sql: str, database: str, key: str | None) -> str:
+    def _bind(self, sql: str, statement: sqlmod.Statement, params: Mapping[str, ParamValue] | None) -> paramsmod.Bound:
+        """The parameters typed from the catalog columns they are compared with; ``?`` markers for Athena."""
+        tables = []
+        if paramsmod.occurrences(sql):
+            for ref in statement.tables:
+                found = self._find_table(ref.database, ref.table)
+                if found is not None:
+                    tables.append(found)
+        if paramsmod.unnamed_markers(statement.tree):
+            raise ParameterError(paramsmod.UNNAMED_MESSAGE)
+        return paramsmod.bind(sql, params, tables)
+
+    def _start(self, sql: str, database: str, key: str | None, parameters: list[str] | None = None) -> str:
         """Start the query through awswrangler, which honours the workgroup's enforced output and encryption."""
         with self._aws_errors("start the Athena query"), _WRANGLER_LOCK:
             self._configure_wrangler()
@@ -815,6 +834,9 @@ class AwsBackend(Backend):
                 workgroup=self.settings.athena_workgroup,
                 s3_output=self.settings.athena_output_uri,
                 boto3_session=self._session(),
+                # qmark: the values go to Athena as ExecutionParameters, never into the text
+                params=parameters or None,
+                paramstyle="qmark",
             )
         execution_id = str(started if isinstance(started, str) else started["QueryExecutionId"])
         with self._lock:
@@ -921,7 +943,14 @@ class AwsBackend(Backend):
                 return
         self._stop(execution_id or query_id, query_id)
 
-    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+    def export(
+        self,
+        sql: str,
+        path: Path,
+        fmt: Literal["csv", "parquet", "json"],
+        database: str | None = None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> int:
         """Run the query and stream Athena's own result object (CSV in S3) to ``path``, converting on the way.
 
         The result never passes through a DataFrame: CSV is copied chunk by chunk, Parquet and JSON lines are
@@ -930,9 +959,10 @@ class AwsBackend(Backend):
         default_db = database or self.settings.database
         statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
         if statement.kind not in ("query", "explain"):
-            frame = self.run_query(sql, max_rows=100_000, database=default_db).frame
+            frame = self.run_query(sql, max_rows=100_000, database=default_db, params=params).frame
             return _write_frame(frame, path, fmt)
-        execution_id = self._start(sql, default_db, None)
+        bound = self._bind(sql, statement, params)
+        execution_id = self._start(bound.athena_sql, default_db, None, bound.athena_parameters)
         execution = self._wait(execution_id, execution_id, self.settings.query_timeout_s)
         location = execution.get("ResultConfiguration", {}).get("OutputLocation")
         if not location:
@@ -957,6 +987,19 @@ class AwsBackend(Backend):
         finally:
             tmp.unlink(missing_ok=True)
         return rows
+
+    def explain(
+        self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None
+    ) -> planmod.Plan:
+        """Athena's ``EXPLAIN (FORMAT JSON)`` of the query (Athena reads no data for it and bills nothing)."""
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind != "query":
+            raise SqlError("Plan works on queries (SELECT, WITH, VALUES); SHOW and DESCRIBE read only the catalog.")
+        body = sql.strip().rstrip(";").rstrip()
+        result = self.run_query("EXPLAIN (FORMAT JSON)\n" + body, database=default_db, params=params, max_rows=10_000)
+        text = "\n".join(str(v) for v in result.frame.iloc[:, 0].tolist()) if len(result.frame.columns) else ""
+        return planmod.from_trino(text, [ref.qualified for ref in statement.tables])
 
     def athena_execution_id(self, query_id: str) -> str:
         """Athena's execution id for a LakeLens query id (or the id itself if it is Athena's already)."""
@@ -1008,20 +1051,27 @@ def _stream_result(body: Any, columns: list[dict[str, Any]], target: Path, fmt: 
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    types = {c["Name"]: _arrow_type(c) for c in columns}
+    names = unique_columns([str(c["Name"]) for c in columns])
+    types = {name: _arrow_type(c) for name, c in zip(names, columns, strict=True)}
     # Athena writes NULL as an empty unquoted field and an empty string as "": keep the two apart.
     options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False)
+    # Athena's header row is skipped and the names given, so a repeated output name (foo, foo) reads as foo, foo_2.
+    read = pacsv.ReadOptions(column_names=names, skip_rows=1) if names else None
     rows = 0
     if fmt == "csv":
         with target.open("wb") as handle:
             for chunk in body.iter_chunks(chunk_size=1 << 20):
                 handle.write(chunk)
-        with pacsv.open_csv(str(target), convert_options=options) as reader:
+        with pacsv.open_csv(str(target), read_options=read, convert_options=options) as reader:
             for batch in reader:
                 rows += batch.num_rows
         return rows
-    zoned = {c["Name"] for c in columns if _type_kind(str(c.get("Type", ""))) == "timestamp with time zone"}
-    with pacsv.open_csv(body, convert_options=options) as reader:
+    zoned = {
+        name
+        for name, c in zip(names, columns, strict=True)
+        if _type_kind(str(c.get("Type", ""))) == "timestamp with time zone"
+    }
+    with pacsv.open_csv(body, read_options=read, convert_options=options) as reader:
         schema = _zoned_schema(reader.schema, zoned)
         if fmt == "parquet":
             with pq.ParquetWriter(str(target), schema) as writer:
@@ -1197,7 +1247,7 @@ def _frame(rows: list[list[str | None]], columns: list[dict[str, Any]]) -> pd.Da
     types = [str(columns[i].get("Type", "varchar")) if i < len(columns) else "varchar" for i in range(width)]
     data = {i: _convert([row[i] if i < len(row) else None for row in rows], types[i]) for i in range(width)}
     frame = pd.DataFrame(data)
-    frame.columns = pd.Index(names)
+    frame.columns = pd.Index(unique_columns(names))
     return frame
 
 

@@ -6,17 +6,20 @@ dataclasses so they can be cached by Streamlit and compared in tests.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
 from lib.catalog import Partition, TableDef
-from lib.errors import LakeLensError
+from lib.errors import LakeLensError, NotFound
+from lib.params import ParamValue
+from lib.plan import Plan
 from lib.settings import Settings
 
 
@@ -186,6 +189,29 @@ class Backend(ABC):
     @abstractmethod
     def drop_table(self, database: str, table: str) -> None: ...
 
+    def save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
+        """Keep a table's column statistics (lib/profile.py) with the time they were computed.
+
+        The default keeps them in the lake under ``<meta_prefix>statistics/``: moto has no Glue
+        UpdateColumnStatisticsForTable to test against, so LakeLens does not call it.
+        """
+        self.write(
+            self._statistics_key(database, table),
+            json.dumps(body, indent=2, default=str).encode(),
+            content_type="application/json",
+        )
+
+    def column_statistics(self, database: str, table: str) -> dict[str, Any] | None:
+        """The statistics saved by :meth:`save_column_statistics`, or ``None``."""
+        try:
+            loaded: dict[str, Any] = json.loads(self.read(self._statistics_key(database, table)))
+        except NotFound:
+            return None
+        return loaded
+
+    def _statistics_key(self, database: str, table: str) -> str:
+        return f"{self.settings.meta_prefix}statistics/{database.lower()}/{table.lower()}.json"
+
     # -- queries --------------------------------------------------------------------------------------------
     @abstractmethod
     def run_query(
@@ -196,13 +222,28 @@ class Backend(ABC):
         database: str | None = None,
         query_id: str | None = None,
         timeout_s: int | None = None,
+        params: Mapping[str, ParamValue] | None = None,
     ) -> QueryResult:
-        """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back."""
+        """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back.
+
+        ``params`` are the values of the SQL's ``:name`` parameters, bound as typed literals (lib/params.py).
+        """
 
     @abstractmethod
     def cancel_query(self, query_id: str) -> None: ...
 
-    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+    def explain(self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None) -> Plan:
+        """The engine's plan for a query, as a tree (lib/plan.py); nothing is read but the catalog."""
+        raise LakeLensError(f"Plans are not available on the {self.kind} backend yet.")
+
+    def export(
+        self,
+        sql: str,
+        path: Path,
+        fmt: Literal["csv", "parquet", "json"],
+        database: str | None = None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> int:
         """Write the whole result of ``sql`` to ``path`` without holding it in memory; returns the row count."""
         raise LakeLensError(f"Exporting whole results is not available on the {self.kind} backend yet.")
 
@@ -234,3 +275,18 @@ class Backend(ABC):
                 if not token:
                     break
         return LakeSummary(len(databases), tables, objects, size, capped)
+
+
+def unique_columns(names: list[str]) -> list[str]:
+    """Athena returns ``SELECT 1 AS foo, 2 AS foo`` as two columns named foo; a DataFrame, Arrow table or JSON
+    object needs distinct names, so the second is ``foo_2`` (as ingest numbers repeated header names)."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{name}_{number}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out

@@ -24,7 +24,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -33,6 +33,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from lib import params as paramsmod
+from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -43,13 +45,24 @@ from lib.backends.base import (
     PartitionPage,
     QueryResult,
     QueryStats,
+    unique_columns,
 )
-from lib.catalog import LAKE_SCHEME, Column, Partition, TableDef, glue_type_to_duckdb, now, validate_identifier
+from lib.catalog import (
+    LAKE_SCHEME,
+    Column,
+    Partition,
+    TableDef,
+    athena_ddl,
+    glue_type_to_duckdb,
+    now,
+    validate_identifier,
+)
 from lib.errors import (
     BackendUnavailable,
     CatalogError,
     LakeLensError,
     NotFound,
+    ParameterError,
     PathError,
     QueryCancelled,
     QueryFailed,
@@ -57,6 +70,7 @@ from lib.errors import (
     SqlError,
     TableNotFound,
 )
+from lib.params import ParamValue
 from lib.paths import clean_key
 from lib.settings import Settings
 
@@ -321,7 +335,7 @@ class LocalBackend(Backend):
             raise NotFound(f"Database {database!r} does not exist in the catalog.")
         tables = []
         for path in sorted(directory.glob("*.json")):
-            if path.name.startswith("_") or path.name.endswith(".partitions.json"):
+            if path.name.startswith("_") or path.name.endswith((".partitions.json", ".statistics.json")):
                 continue
             tables.append(TableDef.from_glue(json.loads(path.read_text("utf-8"))))
         return tables
@@ -412,6 +426,21 @@ class LocalBackend(Backend):
             raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
         path.unlink()
         self._partitions_path(database, table).unlink(missing_ok=True)
+        self._table_path(database, table).with_suffix(".statistics.json").unlink(missing_ok=True)
+
+    def save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
+        """Next to the table in the local catalog: ``<db>/<table>.statistics.json``."""
+        path = self._table_path(database, table)
+        if not path.is_file():
+            raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
+        atomic_write(path.with_suffix(".statistics.json"), json.dumps(body, indent=2, default=str).encode())
+
+    def column_statistics(self, database: str, table: str) -> dict[str, Any] | None:
+        path = self._table_path(database, table).with_suffix(".statistics.json")
+        if not path.is_file():
+            return None
+        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        return loaded
 
     # -- the engine -----------------------------------------------------------------------------------------
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -484,6 +513,99 @@ class LocalBackend(Backend):
             elif entry.is_file(follow_symlinks=False):  # not a pipe or a device, which a read would hang on
                 files.append((path, entry.stat(follow_symlinks=False).st_size))
 
+    def _prepare_tables(
+        self, con: duckdb.DuckDBPyConnection, statement: sqlmod.Statement
+    ) -> tuple[dict[sqlmod.TableRef, str], list[TableDef], int]:
+        """A DuckDB view per catalog table the statement reads (information_schema from the catalog itself);
+        returns the view names, the tables and the bytes in their files."""
+        views: dict[sqlmod.TableRef, str] = {}
+        tables: list[TableDef] = []
+        scanned = 0
+        for ref in statement.tables:
+            if ref.database == sqlmod.INFORMATION_SCHEMA:
+                views[ref] = self._information_schema(con, ref.table)
+                continue
+            table = self.get_table(ref.database, ref.table)
+            tables.append(table)
+            scanned += self._ensure_view(con, table)
+            views[ref] = f"{table.database}.{table.name}"
+        return views, tables, scanned
+
+    def _information_schema(self, con: duckdb.DuckDBPyConnection, name: str) -> str:
+        """``information_schema.tables``/``columns``/``schemata`` as Athena shows them, built from the catalog
+        (DuckDB's own information_schema would describe LakeLens's views instead)."""
+        catalog = sqlmod.DEFAULT_CATALOG
+        databases = [db.name for db in self.list_databases()]
+        if name == "schemata":
+            frame = pd.DataFrame(
+                {"catalog_name": [catalog] * (len(databases) + 1), "schema_name": [*databases, "information_schema"]}
+            )
+        elif name in ("tables", "columns"):
+            rows: list[dict[str, Any]] = []
+            for database in databases:
+                for table in self.list_tables(database):
+                    base = {"table_catalog": catalog, "table_schema": database, "table_name": table.name}
+                    if name == "tables":
+                        rows.append({**base, "table_type": "BASE TABLE"})
+                        continue
+                    for position, column in enumerate(table.all_columns, start=1):
+                        rows.append(
+                            {
+                                **base,
+                                "column_name": column.name,
+                                "ordinal_position": position,
+                                "column_default": None,
+                                "is_nullable": "YES",
+                                "data_type": column.type,
+                                "comment": column.comment or None,
+                                "extra_info": "partition key" if column in table.partition_keys else None,
+                            }
+                        )
+            columns = ["table_catalog", "table_schema", "table_name"] + (
+                ["table_type"]
+                if name == "tables"
+                else [
+                    "column_name",
+                    "ordinal_position",
+                    "column_default",
+                    "is_nullable",
+                    "data_type",
+                    "comment",
+                    "extra_info",
+                ]
+            )
+            frame = pd.DataFrame(rows, columns=columns)
+            if name == "columns":
+                frame["ordinal_position"] = frame["ordinal_position"].astype("int64")
+                for text in ("column_default", "comment", "extra_info"):
+                    frame[text] = frame[text].astype("object")
+        else:
+            raise SqlError(
+                f"information_schema.{name} is not available locally; information_schema.tables, columns and "
+                "schemata are (built from the catalog)."
+            )
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+        if name == "columns":
+            arrow = arrow.cast(
+                pa.schema(
+                    [
+                        pa.field(f.name, pa.int64() if f.name == "ordinal_position" else pa.string())
+                        for f in arrow.schema
+                    ]
+                )
+            )
+        with self._lock:
+            scratch = f"lakelens_info_{uuid.uuid4().hex}"
+            con.register(scratch, arrow)
+            try:
+                con.execute('CREATE SCHEMA IF NOT EXISTS "lakelens_information_schema"')
+                con.execute(
+                    f'CREATE OR REPLACE TABLE "lakelens_information_schema"."{name}" AS SELECT * FROM {scratch}'
+                )
+            finally:
+                con.unregister(scratch)
+        return f"lakelens_information_schema.{name}"
+
     def _ensure_view(self, con: duckdb.DuckDBPyConnection, table: TableDef) -> int:
         """Create or refresh the DuckDB view for a catalog table; returns the bytes in its files."""
         listed = self._table_files(table)
@@ -545,6 +667,7 @@ class LocalBackend(Backend):
         database: str | None = None,
         query_id: str | None = None,
         timeout_s: int | None = None,
+        params: Mapping[str, ParamValue] | None = None,
     ) -> QueryResult:
         limit = max_rows or self.settings.max_rows
         default_db = database or self.settings.database
@@ -554,18 +677,15 @@ class LocalBackend(Backend):
         if statement.kind == "write":
             raise SqlError("The local engine runs queries only; ingest files on the Lake page to add tables.")
         if statement.kind in ("show", "describe"):
+            paramsmod.bind(sql, params)
             frame = self._show(statement, default_db)
             return self._result(frame, frame, query_id, started, 0, limit, sql)
         con = self._connection()
-        views: dict[sqlmod.TableRef, str] = {}
-        scanned = 0
-        columns: sqlmod.ViewColumns = {}
-        for ref in statement.tables:
-            table = self.get_table(ref.database, ref.table)
-            scanned += self._ensure_view(con, table)
-            views[ref] = f"{table.database}.{table.name}"
-            columns.setdefault(table.database, {})[table.name] = _view_columns(table)
-        duck_sql = sqlmod.to_duckdb(statement, views, columns)
+        views, tables, scanned = self._prepare_tables(con, statement)
+        bound = paramsmod.bind(sql, params, tables)
+        if paramsmod.unnamed_markers(statement.tree):
+            raise ParameterError(paramsmod.UNNAMED_MESSAGE)
+        duck_sql = sqlmod.to_duckdb(statement, views, _view_column_map(tables), _column_types(tables))
         if statement.kind == "explain":
             duck_sql = "EXPLAIN " + duck_sql
         cursor = con.cursor()
@@ -578,7 +698,7 @@ class LocalBackend(Backend):
         timer = threading.Timer(timeout_s or self.settings.query_timeout_s, cursor.interrupt)
         timer.start()
         try:
-            reader = cursor.sql(duck_sql).to_arrow_reader(max(limit + 1, 2048))
+            reader = cursor.sql(duck_sql, params=bound.values or None).to_arrow_reader(max(limit + 1, 2048))
             kept: list[pa.RecordBatch] = []
             kept_rows = 0
             total = 0
@@ -606,6 +726,7 @@ class LocalBackend(Backend):
         if cancelled_late:  # DuckDB may not see an interrupt sent just before it started executing
             raise QueryCancelled("The query was cancelled.")
         table = pa.Table.from_batches(kept, schema=schema) if kept else schema.empty_table()
+        table = table.rename_columns(unique_columns(table.column_names))
         frame = table.slice(0, limit).to_pandas()
         return QueryResult(
             frame=frame,
@@ -621,6 +742,29 @@ class LocalBackend(Backend):
                 sql_executed=duck_sql,
             ),
         )
+
+    def explain(
+        self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None
+    ) -> planmod.Plan:
+        default_db = database or self.settings.database
+        statement = sqlmod.check(sql, allow_writes=False, default_database=default_db)
+        if statement.kind == "explain":
+            statement = sqlmod.check(statement.command, allow_writes=False, default_database=default_db)
+        if statement.kind != "query":
+            raise SqlError("Plan works on queries (SELECT, WITH, VALUES); SHOW and DESCRIBE read only the catalog.")
+        con = self._connection()
+        views, tables, _ = self._prepare_tables(con, statement)
+        bound = paramsmod.bind(sql, params, tables)
+        duck_sql = sqlmod.to_duckdb(statement, views, _view_column_map(tables), _column_types(tables))
+        cursor = con.cursor()
+        try:
+            rows = cursor.execute("EXPLAIN (FORMAT JSON) " + duck_sql, bound.values or None).fetchall()
+        except duckdb.Error as exc:
+            raise _engine_error(exc) from None
+        finally:
+            cursor.close()
+        text = str(rows[0][1]) if rows and len(rows[0]) > 1 else "[]"
+        return planmod.from_duckdb(text, [t.qualified_name for t in tables], f"DuckDB {duckdb.__version__}")
 
     def _result(
         self, frame: pd.DataFrame, full: pd.DataFrame, query_id: str, started: float, scanned: int, limit: int, sql: str
@@ -659,13 +803,17 @@ class LocalBackend(Backend):
             db, _, name = words[2].strip('"`').rpartition(".")
             table = self.get_table((db or default_db).lower(), name.lower())
             return pd.DataFrame({"field": [c.name for c in table.all_columns]})
+        if upper[:2] == ["CREATE", "TABLE"] and len(words) >= 3:
+            db, _, name = words[2].strip('"`').rpartition(".")
+            table = self.get_table((db or default_db).strip('"`').lower(), name.strip('"`').lower())
+            return pd.DataFrame({"createtab_stmt": athena_ddl(table).splitlines()})
         if upper[:1] == ["PARTITIONS"] and len(words) >= 2:
             db, _, name = words[1].strip('"`').rpartition(".")
             table = self.get_table((db or default_db).lower(), name.lower())
             parts = self._load_partitions(table.database, table.name)
             return pd.DataFrame({"partition": [p.spec(table.partition_keys) for p in parts]})
         raise SqlError(
-            f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t or SHOW PARTITIONS t."
+            f"SHOW {statement.command} is not supported locally; try SHOW DATABASES, SHOW TABLES IN db, SHOW COLUMNS IN t, SHOW PARTITIONS t or SHOW CREATE TABLE t."
         )
 
     def _finish(self, query_id: str, cursor: duckdb.DuckDBPyConnection) -> bool:
@@ -686,7 +834,14 @@ class LocalBackend(Backend):
         if cursor is not None:
             cursor.interrupt()
 
-    def export(self, sql: str, path: Path, fmt: Literal["csv", "parquet", "json"], database: str | None = None) -> int:
+    def export(
+        self,
+        sql: str,
+        path: Path,
+        fmt: Literal["csv", "parquet", "json"],
+        database: str | None = None,
+        params: Mapping[str, ParamValue] | None = None,
+    ) -> int:
         """Stream a whole query result to ``path`` (csv, parquet or JSON lines) without holding it in memory."""
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
@@ -698,18 +853,20 @@ class LocalBackend(Backend):
             reader: Any = pa.Table.from_pandas(frame, preserve_index=False).to_reader()
         else:
             con = self._connection()
-            views = {}
-            columns: sqlmod.ViewColumns = {}
-            for ref in statement.tables:
-                table = self.get_table(ref.database, ref.table)
-                self._ensure_view(con, table)
-                views[ref] = f"{table.database}.{table.name}"
-                columns.setdefault(table.database, {})[table.name] = _view_columns(table)
+            views, tables, _ = self._prepare_tables(con, statement)
+            bound = paramsmod.bind(sql, params, tables)
             cursor = con.cursor()
             try:
-                reader = cursor.sql(sqlmod.to_duckdb(statement, views, columns)).to_arrow_reader(100_000)
+                duck_sql = sqlmod.to_duckdb(statement, views, _view_column_map(tables), _column_types(tables))
+                reader = cursor.sql(duck_sql, params=bound.values or None).to_arrow_reader(100_000)
             except duckdb.Error as exc:
                 raise _engine_error(exc) from None
+        names = unique_columns(reader.schema.names)
+        if names != reader.schema.names:
+            renamed = pa.schema([field.with_name(name) for field, name in zip(reader.schema, names, strict=True)])
+            reader = pa.RecordBatchReader.from_batches(
+                renamed, (pa.RecordBatch.from_arrays(b.columns, schema=renamed) for b in reader)
+            )
         rows = 0
         tmp = path.with_name(path.name + _TMP_MARK)
         try:
@@ -772,6 +929,14 @@ def _entry_kind(entry: os.DirEntry[str], root: Path) -> Literal["dir", "file"] |
         return None
 
 
+def _column_types(tables: list[TableDef]) -> dict[str, str]:
+    types: dict[str, str] = {}
+    for table in tables:
+        for column in table.all_columns:
+            types.setdefault(column.name.lower(), column.type)
+    return types
+
+
 def _describe_frame(table: TableDef) -> pd.DataFrame:
     rows = [(c.name, c.type, c.comment) for c in table.columns]
     rows += [(c.name, c.type, (c.comment + " (partition key)").strip()) for c in table.partition_keys]
@@ -803,6 +968,14 @@ def _engine_error(exc: Exception) -> Exception:
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def _view_column_map(tables: list[TableDef]) -> sqlmod.ViewColumns:
+    """Every view's column types by schema and name, for the translation's integer division."""
+    columns: sqlmod.ViewColumns = {}
+    for table in tables:
+        columns.setdefault(table.database, {})[table.name] = _view_columns(table)
+    return columns
 
 
 def _view_columns(table: TableDef) -> dict[str, str]:

@@ -21,6 +21,11 @@ import pytest
 # suite -> (phrase on the totals line, title of its own line, phrase on its own line)
 SUITES: dict[str, tuple[str, str, str]] = {
     "sql": ("hostile SQL statements refused", "hostile SQL", "statements refused"),
+    "params": (
+        "hostile parameter values bound as literals or refused",
+        "hostile parameters",
+        "values bound or refused",
+    ),
     "paths": ("hostile paths refused", "hostile paths", "keys and names refused"),
     "files": ("bad files rejected or read correctly", "bad files", "files rejected or read correctly"),
     "aws": ("AWS faults survived", "AWS faults", "faults survived"),
