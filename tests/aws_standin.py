@@ -550,6 +550,7 @@ class Query:
         _integer_division(tree, loaded)
         _name_outputs(tree)
         tree = tree.transform(_null_when_no_match)
+        tree = tree.transform(_date_trunc_of_dates(loaded))
         return tree.sql(dialect="duckdb")
 
     # -- CTAS and INSERT INTO: Parquet written to S3, the table and its partitions registered in Glue -------------
@@ -1215,6 +1216,30 @@ def _integer_division(tree: exp.Expression, tables: dict[tuple[str, str], dict[s
                 default=quotient,
             )
         )
+
+
+def _date_trunc_of_dates(loaded: dict[tuple[str, str], dict[str, Any]]) -> Callable[[exp.Expression], exp.Expression]:
+    """Trino's date_trunc of a DATE is a DATE; DuckDB's is a TIMESTAMP. A DATE here is a column Glue types as
+    date, or a CAST to DATE."""
+    dates = set()
+    for table in loaded.values():
+        columns = [*table.get("StorageDescriptor", {}).get("Columns", []), *table.get("PartitionKeys", [])]
+        dates |= {c["Name"].lower() for c in columns if str(c.get("Type", "")).lower() == "date"}
+
+    def is_date(node: exp.Expression) -> bool:
+        if isinstance(node, exp.Cast):
+            return node.to.is_type("date")
+        return isinstance(node, exp.Column) and node.name.lower() in dates
+
+    def fix(node: exp.Expression) -> exp.Expression:
+        trunc = isinstance(node, (exp.DateTrunc, exp.TimestampTrunc)) and not node.meta.get("standin_dated")
+        if trunc and is_date(node.this):
+            inner = node.copy()
+            inner.meta["standin_dated"] = True
+            return exp.cast(inner, exp.DataType.build("DATE"))
+        return node
+
+    return fix
 
 
 def _null_when_no_match(node: exp.Expression) -> exp.Expression:
