@@ -340,7 +340,7 @@ def _second_pass(
                 exp.LTE(this=exp.column("rn"), expression=exp.Literal.number(TOP_VALUES)),
             )
         )
-        .order_by("col", "part", "n DESC")
+        .order_by("col", "part", "n DESC", "value", "bucket")  # ties in the same order on every engine
     )
     return _with(final, cte)
 

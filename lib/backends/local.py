@@ -698,7 +698,9 @@ class LocalBackend(Backend):
         timer = threading.Timer(timeout_s or self.settings.query_timeout_s, cursor.interrupt)
         timer.start()
         try:
-            reader = cursor.sql(duck_sql, params=bound.values or None).to_arrow_reader(max(limit + 1, 2048))
+            reader = _athena_types(cursor.sql(duck_sql, params=bound.values or None)).to_arrow_reader(
+                max(limit + 1, 2048)
+            )
             kept: list[pa.RecordBatch] = []
             kept_rows = 0
             total = 0
@@ -858,7 +860,7 @@ class LocalBackend(Backend):
             cursor = con.cursor()
             try:
                 duck_sql = sqlmod.to_duckdb(statement, views, _view_column_map(tables), _column_types(tables))
-                reader = cursor.sql(duck_sql, params=bound.values or None).to_arrow_reader(100_000)
+                reader = _athena_types(cursor.sql(duck_sql, params=bound.values or None)).to_arrow_reader(100_000)
             except duckdb.Error as exc:
                 raise _engine_error(exc) from None
         names = unique_columns(reader.schema.names)
@@ -927,6 +929,20 @@ def _entry_kind(entry: os.DirEntry[str], root: Path) -> Literal["dir", "file"] |
         return "file" if entry.is_file() else None
     except (OSError, RuntimeError):
         return None
+
+
+def _athena_types(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+    """DuckDB's SUM of integers is a HUGEINT (a Decimal in pandas); Athena's is a bigint: cast those columns."""
+    types = [str(t).upper() for t in relation.types]
+    if "HUGEINT" not in types and "UHUGEINT" not in types:
+        return relation
+    parts = [
+        f"CAST({sqlmod.quote_identifier(name)} AS BIGINT) AS {sqlmod.quote_identifier(name)}"
+        if kind in ("HUGEINT", "UHUGEINT")
+        else sqlmod.quote_identifier(name)
+        for name, kind in zip(relation.columns, types, strict=True)
+    ]
+    return relation.project(", ".join(parts))
 
 
 def _column_types(tables: list[TableDef]) -> dict[str, str]:

@@ -287,7 +287,44 @@ QUERIES = {q.title: q.sql for q in week1_queries("demo.reviews")} | {
     "FROM demo.reviews GROUP BY 1 ORDER BY 1",
 }
 
+
+def table_profile(qualified: str) -> Callable[[Backend], Any]:
+    """``python -m lib profile --table``: the Catalog's column statistics (the time they were computed aside)."""
+
+    def compute(backend: Backend) -> Any:
+        from lib import profile
+
+        database, _, name = qualified.partition(".")
+        table = backend.get_table(database, name)
+        body = profile.profile_table(table, lambda sql: backend.run_query(sql, max_rows=10_000).frame).to_json()
+        body.pop("computed_at", None)
+        return body
+
+    return compute
+
+
+def report_refresh(backend: Backend) -> Any:
+    """A report refreshed on the backend (python -m lib report refresh): every block's snapshot rows."""
+    from lib.reports import run
+    from lib.reports.store import ReportStore
+
+    store = ReportStore(backend)
+    text = (
+        "---\ntitle: Parity\n---\n\n"
+        '```sql title="Per category" chart=bar\nSELECT product_category, count(*) AS n FROM demo.reviews '
+        "GROUP BY 1 ORDER BY 1\n```\n\n"
+        '```sql title="Stars" chart=metric value=stars\nSELECT sum(star_rating) AS stars FROM demo.reviews\n```\n'
+    )
+    store.save("parity", text)
+    outcome = run.refresh(backend, store, store.load("parity"))
+    stored = store.load("parity")
+    snapshots = [stored.snapshot(i) for i in range(len(stored.report.blocks))]
+    return {"ran": outcome.ran, "records": [s.records if s else None for s in snapshots]}
+
+
 COMPUTATIONS: dict[str, Callable[[Backend], Any]] = {
+    "Catalog: table profile, curated": table_profile("demo.reviews"),
+    "Reports: a refreshed report's snapshots": report_refresh,
     "sentiment page data, 3 classes": lambda b: page_data(b, "demo.reviews"),
     "sentiment page data, binary": lambda b: page_data(b, "demo.reviews", "binary"),
     "sentiment page data, raw zone": lambda b: page_data(b, "demo.reviews_raw"),
