@@ -121,6 +121,8 @@ def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
     tab.wait_for_timeout(500)
     tab.keyboard.press("ArrowRight")
     slide_url(tab, 2)
+    # the URL moves first; the slide follows with the rerun (slower on a busy machine)
+    tab.get_by_text(re.compile(r"slide 2 of 2")).first.wait_for(timeout=30_000)
     assert "slide 2 of 2" in tab.inner_text("[data-testid='stMain']")
     tab.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=30_000)
     tab.keyboard.press("ArrowLeft")

@@ -84,13 +84,14 @@ def test_type_run_chart_download_and_share(app: App, page: object, tmp_path: Pat
     run_with_keyboard(page)
     assert_no_exception(page)
     expected = reviews(app.lake).product_category.value_counts()
+    groups = len(reviews(app.lake).product_category.value_counts(dropna=False))  # and the reviews without one
     cells = page.locator("[role=gridcell]").all_inner_texts()  # type: ignore[attr-defined]
     shown = list(zip(cells[0::2], cells[1::2], strict=False))  # the grid renders the rows in view
     assert len(shown) >= 5
     assert shown == [(name, str(count)) for name, count in expected.head(len(shown)).items()]
     top = expected.index[0]
     body = page.inner_text("body")  # type: ignore[attr-defined]
-    assert f"{len(expected)} rows" in body and "Scanned (est.)" in body
+    assert f"{groups} rows" in body and "Scanned (est.)" in body
     screenshot(page, "sql-results")
 
     # The whole result as CSV, written by the backend.
@@ -99,14 +100,16 @@ def test_type_run_chart_download_and_share(app: App, page: object, tmp_path: Pat
     target = tmp_path / "result.csv"
     download_info.value.save_as(target)
     downloaded = pd.read_csv(target)
-    assert dict(zip(downloaded.product_category, downloaded.review_count, strict=True)) == expected.to_dict()
+    named = downloaded[downloaded.product_category.notna()]  # the reviews without a category: their own row
+    assert dict(zip(named.product_category, named.review_count, strict=True)) == expected.to_dict()
+    assert len(downloaded) == groups
 
     # The chart: a bar per category, titled by its subject.
     page.get_by_role("tab", name="Chart").click()  # type: ignore[attr-defined]
     chart = page.locator("[data-testid='stPlotlyChart']")  # type: ignore[attr-defined]
     chart.wait_for(timeout=30_000)
     page.locator(".js-plotly-plot .bars path").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-    assert page.locator(".js-plotly-plot .bars path").count() == len(expected)  # type: ignore[attr-defined]
+    assert page.locator(".js-plotly-plot .bars path").count() == groups  # type: ignore[attr-defined]  # a bar for the reviews without a category too
     assert "Review count by product category" in chart.inner_text()
     screenshot(page, "sql-chart")
 
