@@ -325,6 +325,19 @@ def _add_automl(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     stop.add_argument("job", metavar="JOB")
     stop.add_argument("--root", help="use this local lake folder instead of the configured backend")
     stop.set_defaults(func=cmd_automl_stop)
+    predict = verbs.add_parser(
+        "predict",
+        help="score a table with a finished job's model, into a new table",
+        description="Score every row of TABLE with the job's best (or chosen) candidate and register the rows with "
+        "predicted_sentiment, confidence and one p_<class> column per class as OUT_TABLE (Parquet, curated zone).",
+    )
+    predict.add_argument("--job", required=True, metavar="JOB", help="a completed local AutoML job")
+    predict.add_argument("--table", required=True, metavar="DB.T", help="the table to score (database.table)")
+    predict.add_argument("--out-table", required=True, metavar="DB.T2", help="the new table with the scores")
+    predict.add_argument("--candidate", metavar="NAME", help="candidate to score with (default: the job's best)")
+    predict.add_argument("--replace", action="store_true", help="overwrite OUT_TABLE if it exists")
+    predict.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    predict.set_defaults(func=cmd_automl_predict)
 
 
 def cmd_automl_run(args: argparse.Namespace) -> int:
@@ -427,6 +440,29 @@ def cmd_automl_stop(args: argparse.Namespace) -> int:
     backend = make_backend(_settings(args))
     status = jobs.request_stop(backend, args.job)
     print(f"{args.job}: {'stop requested' if not status.terminal else status.status}")
+    return 0
+
+
+def cmd_automl_predict(args: argparse.Namespace) -> int:
+    from lib.automl import predict
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    plan = predict.plan(backend, args.job, args.table, args.out_table, candidate=args.candidate, replace=args.replace)
+    last = [-1]
+
+    def progress(fraction: float, message: str) -> None:
+        if int(fraction * 10) != last[0]:
+            last[0] = int(fraction * 10)
+            print(f"{fraction:4.0%}  {message}", file=sys.stderr)
+
+    result = predict.run(backend, plan, progress=progress)
+    print(
+        f"{result.table.qualified_name}\t{result.table.location}\t{result.rows:,} rows "
+        f"({result.without_text:,} without text, no prediction)\t{plan.candidate_label}\t"
+        f"{result.rows_per_s:,.0f} rows/s"
+    )
     return 0
 
 
