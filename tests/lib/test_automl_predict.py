@@ -6,21 +6,29 @@ failure while writing removes what it wrote; batches stay bounded.
 
 from __future__ import annotations
 
+import io
 import math
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import numpy as np
 import pandas as pd
 import pytest
 
-from lib import cli, sentiment
+from lib import cli, demo, sentiment
 from lib.automl import jobs, predict
+from lib.backends.aws import AwsBackend
+from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
-from lib.errors import AutoMLError
-from tests.conftest import lake_checksums, local_settings, read_curated
+from lib.errors import AutoMLError, NotFound
+from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
+from tests.aws_standin import StandIn
+from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated
+
+pytest_plugins = ("tests.aws_standin",)
 
 JOB = "scoring-job"
 
@@ -57,7 +65,7 @@ def backend(lake: Path, tmp_path: Path) -> Iterator[LocalBackend]:
     backend.close()
 
 
-def _best(backend: LocalBackend) -> dict[str, Any]:
+def _best(backend: Backend) -> dict[str, Any]:
     best = jobs.read_status(backend, JOB).best_candidate
     return next(c for c in jobs.read_json(backend, JOB, "candidates.json") if c["name"] == best)
 
@@ -239,3 +247,67 @@ def test_replace_swaps_the_files_and_a_failed_replace_keeps_the_old_table(
 def test_probability_columns_are_glue_names() -> None:
     assert predict.probability_column("negative") == "p_negative"
     assert predict.probability_column("5 Stars!") == "p_5_stars"
+
+
+# -- the aws backend: read through Athena, Parquet to S3, registered in Glue (the AWS stand-in) --------------------
+
+
+@pytest.fixture
+def aws(aws_standin: StandIn, lake: Path) -> Iterator[AwsBackend]:
+    """The demo lake built on the stand-in (same seed and rows as the local one) with the local job's records
+    copied under automl/, as if the job had run against this lake."""
+    aws_standin.reset()
+    boto3.client("s3", region_name=REGION, endpoint_url=aws_standin.url).create_bucket(Bucket=BUCKET)
+    backend = AwsBackend(make_aws_settings(aws_standin.url))
+    demo.build(backend, DEMO_ROWS)
+    for path in sorted((lake / "automl" / JOB).rglob("*")):
+        if path.is_file() and not path.name.startswith("."):
+            backend.write(str(path.relative_to(lake)), path.read_bytes())
+    yield backend
+    backend.close()
+
+
+def _s3_keys(backend: AwsBackend, prefix: str) -> list[str]:
+    s3 = boto3.client("s3", region_name=REGION, endpoint_url=backend.settings.endpoint_url)
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=f"lake/{prefix}")
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+def test_aws_scores_through_athena_into_s3_and_glue(aws: AwsBackend, demo_lake_dir: Path) -> None:
+    plan = predict.plan(aws, JOB, "demo.reviews", "demo.reviews_scored")
+    result = predict.run(aws, plan, batch_rows=700)
+    keys = _s3_keys(aws, "curated/demo/reviews_scored/")
+    assert len(keys) == 1 and keys[0].endswith(".parquet")
+    glue = boto3.client("glue", region_name=REGION, endpoint_url=aws.settings.endpoint_url)
+    stored = glue.get_table(DatabaseName="demo", Name="reviews_scored")["Table"]
+    assert stored["StorageDescriptor"]["Location"] == f"s3://{BUCKET}/lake/curated/demo/reviews_scored/"
+    body = boto3.client("s3", region_name=REGION, endpoint_url=aws.settings.endpoint_url).get_object(
+        Bucket=BUCKET, Key=keys[0]
+    )["Body"]
+    out = pd.read_parquet(io.BytesIO(body.read())).sort_values("review_id").reset_index(drop=True)
+
+    source = read_curated(demo_lake_dir).sort_values("review_id").reset_index(drop=True)  # the same demo rows
+    assert len(out) == len(source) == result.rows
+    assert out["review_id"].tolist() == source["review_id"].tolist()
+    missing = _no_text(source["review_body"])
+    assert out.loc[missing, "predicted_sentiment"].isna().all() and result.without_text == int(missing.sum())
+    best = _best(aws)
+    model = jobs.load_model(aws, JOB, best["name"], best["model_sha256"])
+    expected = model.predict_proba(source.loc[~missing, "review_body"].tolist())
+    np.testing.assert_allclose(
+        out.loc[~missing, ["p_negative", "p_neutral", "p_positive"]].to_numpy(), expected, atol=1e-9
+    )
+    # Athena (the stand-in's) reads the new table through Glue
+    counted = aws.run_query("SELECT count(*) AS n, count(predicted_sentiment) AS p FROM demo.reviews_scored")
+    assert counted.frame.iloc[0].tolist() == [len(source), int((~missing).sum())]
+
+
+def test_aws_failure_removes_the_object_and_registers_nothing(aws: AwsBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = predict.plan(aws, JOB, "demo.reviews", "demo.broken")
+    monkeypatch.setattr(aws, "register_table", lambda *a, **k: (_ for _ in ()).throw(OSError("Glue is down")))
+    with pytest.raises(AutoMLError, match="everything it wrote was removed"):
+        predict.run(aws, plan)
+    monkeypatch.undo()
+    assert _s3_keys(aws, "curated/demo/broken/") == []
+    with pytest.raises(NotFound):
+        aws.get_table("demo", "broken")
