@@ -160,6 +160,7 @@ def leaderboard_frame(candidates: Sequence[dict[str, Any]], best: str | None) ->
                 "": "★ best" if c["name"] == best else "",
                 "candidate": c["label"],
                 "name": c["name"],
+                "features": c.get("features_label", "word 1–2-grams"),
                 "validation objective": c.get("validation_objective"),
                 "test accuracy": c.get("test_accuracy"),
                 "test macro F1": c.get("test_f1_macro"),
@@ -528,7 +529,8 @@ def start_form(settings: Any) -> None:
         st.caption(
             f"Reads at most {settings.automl_max_rows:,} rows (LAKELENS_AUTOML_MAX_ROWS), splits them 70/15/15 "
             "(stratified) into training, validation and test sets, and lets FLAML search LightGBM, XGBoost, random "
-            "forests, extra trees and linear models over TF-IDF features within the budget."
+            "forests, extra trees and linear models over TF-IDF features within the budget: word 1–2-grams alone, "
+            "with character 2–5-grams (linear models) and with VADER's lexicon scores (LightGBM and linear models)."
         )
         submitted = st.form_submit_button("Start the job", icon=":material/play_arrow:", type="primary")
     if submitted:

@@ -388,14 +388,14 @@ def cmd_automl_run(args: argparse.Namespace) -> int:
     print(
         f"majority-class baseline ({baseline['class']}): accuracy {baseline['accuracy']:.3f}, macro F1 {baseline['f1_macro']:.3f}"
     )
-    print(f"{'candidate':<28}{'validation ' + config.objective:>22}{'test accuracy':>15}{'test macro F1':>15}")
+    print(f"{'candidate':<40}{'validation ' + config.objective:>22}{'test accuracy':>15}{'test macro F1':>15}")
     for candidate in jobs.read_json(backend, config.name, "candidates.json"):
         mark = " *" if candidate["name"] == status.best_candidate else ""
         if candidate["status"] != "Completed":
-            print(f"{candidate['label'] + mark:<28}{'failed: ' + candidate.get('failure_reason', '')}")
+            print(f"{candidate['label'] + mark:<40}{'failed: ' + candidate.get('failure_reason', '')}")
             continue
         print(
-            f"{candidate['label'] + mark:<28}{candidate['validation_objective']:>22.3f}"
+            f"{candidate['label'] + mark:<40}{candidate['validation_objective']:>22.3f}"
             f"{candidate['test_accuracy']:>15.3f}{candidate['test_f1_macro']:>15.3f}"
         )
     return 0
