@@ -224,6 +224,23 @@ def test_score_a_table_from_the_page_writes_it_and_links_to_sql(writable_app: Pa
     links = _page_links(at)
     assert "demo" in links["Query demo.from_page"] and "from_page" in links["Query demo.from_page"]
     assert "predicted_sentiment" in links["Where the model and the stars disagree"]
+    # the Sentiment page link opens the new table with predicted_sentiment as its label
+    from urllib.parse import parse_qs
+
+    link = next(e.proto for e in at.get("page_link") if e.proto.label.startswith("Its predicted sentiment"))
+    params = {k: v[0] for k, v in parse_qs(link.query_string).items()}
+    assert params == {"table": "demo.from_page", "label": "predicted_sentiment", "def": "label column"}
+    sentiment_page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    sentiment_page.switch_page("pages/sentiment.py")
+    for key, value in params.items():
+        sentiment_page.query_params[key] = value
+    sentiment_page.run()
+    assert not sentiment_page.exception
+    assert next(sb for sb in sentiment_page.selectbox if sb.label == "Label").value == "predicted_sentiment"
+    shown = {m.label: m.value for m in sentiment_page.metric}
+    assert shown["Reviews"] == f"{len(source):,}" and shown["No sentiment"] == f"{no_text:,}"
+    positive = (out["predicted_sentiment"] == "positive").sum() / out["predicted_sentiment"].notna().sum()
+    assert shown["Positive"] == f"{positive:.1%}"
     # a second click without Replace is refused with one message and changes nothing
     before = sorted(p.name for p in (writable_app / "curated" / "demo" / "from_page").iterdir())
     next(b for b in at.button if b.label == "Score and write the table").click().run()
