@@ -387,6 +387,19 @@ def _add_automl(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     stop.add_argument("job", metavar="JOB")
     stop.add_argument("--root", help="use this local lake folder instead of the configured backend")
     stop.set_defaults(func=cmd_automl_stop)
+    predict = verbs.add_parser(
+        "predict",
+        help="score a table with a finished job's model, into a new table",
+        description="Score every row of TABLE with the job's best (or chosen) candidate and register the rows with "
+        "predicted_sentiment, confidence and one p_<class> column per class as OUT_TABLE (Parquet, curated zone).",
+    )
+    predict.add_argument("--job", required=True, metavar="JOB", help="a completed local AutoML job")
+    predict.add_argument("--table", required=True, metavar="DB.T", help="the table to score (database.table)")
+    predict.add_argument("--out-table", required=True, metavar="DB.T2", help="the new table with the scores")
+    predict.add_argument("--candidate", metavar="NAME", help="candidate to score with (default: the job's best)")
+    predict.add_argument("--replace", action="store_true", help="overwrite OUT_TABLE if it exists")
+    predict.add_argument("--root", help="use this local lake folder instead of the configured backend")
+    predict.set_defaults(func=cmd_automl_predict)
 
 
 def cmd_automl_run(args: argparse.Namespace) -> int:
@@ -437,14 +450,14 @@ def cmd_automl_run(args: argparse.Namespace) -> int:
     print(
         f"majority-class baseline ({baseline['class']}): accuracy {baseline['accuracy']:.3f}, macro F1 {baseline['f1_macro']:.3f}"
     )
-    print(f"{'candidate':<28}{'validation ' + config.objective:>22}{'test accuracy':>15}{'test macro F1':>15}")
+    print(f"{'candidate':<40}{'validation ' + config.objective:>22}{'test accuracy':>15}{'test macro F1':>15}")
     for candidate in jobs.read_json(backend, config.name, "candidates.json"):
         mark = " *" if candidate["name"] == status.best_candidate else ""
         if candidate["status"] != "Completed":
-            print(f"{candidate['label'] + mark:<28}{'failed: ' + candidate.get('failure_reason', '')}")
+            print(f"{candidate['label'] + mark:<40}{'failed: ' + candidate.get('failure_reason', '')}")
             continue
         print(
-            f"{candidate['label'] + mark:<28}{candidate['validation_objective']:>22.3f}"
+            f"{candidate['label'] + mark:<40}{candidate['validation_objective']:>22.3f}"
             f"{candidate['test_accuracy']:>15.3f}{candidate['test_f1_macro']:>15.3f}"
         )
     return 0
@@ -489,6 +502,29 @@ def cmd_automl_stop(args: argparse.Namespace) -> int:
     backend = make_backend(_settings(args))
     status = jobs.request_stop(backend, args.job)
     print(f"{args.job}: {'stop requested' if not status.terminal else status.status}")
+    return 0
+
+
+def cmd_automl_predict(args: argparse.Namespace) -> int:
+    from lib.automl import predict
+    from lib.backends import make_backend
+
+    backend = make_backend(_settings(args))
+    backend.check()
+    plan = predict.plan(backend, args.job, args.table, args.out_table, candidate=args.candidate, replace=args.replace)
+    last = [-1]
+
+    def progress(fraction: float, message: str) -> None:
+        if int(fraction * 10) != last[0]:
+            last[0] = int(fraction * 10)
+            print(f"{fraction:4.0%}  {message}", file=sys.stderr)
+
+    result = predict.run(backend, plan, progress=progress)
+    print(
+        f"{result.table.qualified_name}\t{result.table.location}\t{result.rows:,} rows "
+        f"({result.without_text:,} without text, no prediction)\t{plan.candidate_label}\t"
+        f"{result.rows_per_s:,.0f} rows/s"
+    )
     return 0
 
 

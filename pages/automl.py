@@ -89,6 +89,8 @@ def local_job(name: str) -> None:
         )
     with st.expander("Every measure, one column per candidate", icon=":material/table_chart:"):
         st.dataframe(views.side_by_side(reports), width="stretch", column_config=None)
+    with st.expander("Score a table with this job and write the predictions to the lake", icon=":material/output:"):
+        views.score_form(name, config, done, status.best_candidate)
 
     labels = {c["name"]: c["label"] for c in done}
     chosen = views.url_get("candidate")

@@ -293,6 +293,127 @@ def vectorizer(train_rows: int) -> Any:
     )
 
 
+# Feature sets beside the word n-grams: each is searched by FLAML with the estimators that suit it, and every
+# (estimator, feature set) it tunes becomes a candidate. Character n-grams within word boundaries catch spelling
+# variants, elongations and word pieces ("disappoint" in "disappointing", "dissapointed"); VADER's lexicon and rules
+# (negation, intensifiers, "but") add four scores learnt from human ratings, not from this table.
+FEATURE_SETS = ("words", "chars", "vader")
+FEATURE_LABELS = {
+    "words": "word 1–2-grams",
+    "chars": "word 1–2-grams + character 2–5-grams",
+    "vader": "word 1–2-grams + VADER lexicon scores",
+}
+FEATURE_SUFFIX = {"words": "", "chars": " · char n-grams", "vader": " · VADER"}
+# The estimators a feature set is searched with: linear models for the wide character n-grams (trees on 100,000
+# sparse columns would spend the budget on a handful of trials); LightGBM too for VADER, whose four dense scores
+# trees split on well.
+FEATURE_ESTIMATORS: dict[str, tuple[str, ...] | None] = {
+    "words": None,  # every estimator of the job
+    "chars": ("lrl2", "sgd"),
+    "vader": ("lgbm", "lrl2", "sgd"),
+}
+# Shares of the search budget when all three sets are searched.
+FEATURE_SHARES = {"words": 0.5, "chars": 0.25, "vader": 0.25}
+
+
+class VaderScores:
+    """VADER's negative, neutral, positive and compound scores of each text, as a sparse 4-column matrix.
+
+    The lexicon ships inside the vaderSentiment package (no download). Nothing is fitted: ``fit`` is there so the
+    object composes like a scikit-learn transformer."""
+
+    names = ("vader:negative", "vader:neutral", "vader:positive", "vader:compound")
+
+    def __init__(self) -> None:
+        self._analyzer: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # the analyzer (and its lexicon) is rebuilt on load, not pickled into every model
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._analyzer = None
+
+    def fit(self, texts: Sequence[str]) -> VaderScores:
+        return self
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        from scipy import sparse
+
+        if self._analyzer is None:
+            from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+            self._analyzer = SentimentIntensityAnalyzer()
+        scores = [self._analyzer.polarity_scores(str(t)) for t in texts]
+        rows = np.asarray([[s["neg"], s["neu"], s["pos"], s["compound"]] for s in scores], dtype=np.float32)
+        return sparse.csr_matrix(rows.reshape(len(scores), 4))
+
+    def get_feature_names_out(self) -> np.ndarray:
+        return np.asarray(self.names, dtype=object)
+
+
+class FeatureSet:
+    """Several fitted transformers side by side (their columns stacked): texts in, one sparse matrix out."""
+
+    def __init__(self, name: str, parts: Sequence[tuple[str, Any]]) -> None:
+        self.name = name
+        self.parts = list(parts)
+
+    def transform(self, texts: Sequence[str]) -> Any:
+        from scipy import sparse
+
+        items = list(texts)
+        return sparse.hstack([part.transform(items) for _, part in self.parts], format="csr", dtype=np.float32)
+
+    def get_feature_names_out(self) -> np.ndarray:
+        names: list[str] = []
+        for prefix, part in self.parts:
+            own = [str(n) for n in part.get_feature_names_out()]
+            names += [f"{prefix}{n}" for n in own]
+        return np.asarray(names, dtype=object)
+
+
+def char_vectorizer(train_rows: int) -> Any:
+    """Character 2–5-grams inside word boundaries, sublinear TF-IDF, the 100,000 most frequent."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(2, 5),
+        min_df=2 if train_rows >= 500 else 1,
+        max_df=0.95,
+        max_features=100_000,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        lowercase=True,
+        dtype=np.float32,
+    )
+
+
+def feature_sets(words: Any, train_texts: Sequence[str], train_rows: int, wanted: Sequence[str]) -> dict[str, Any]:
+    """The feature sets of a job, fitted on the training texts; ``words`` is the fitted word vectorizer."""
+    out: dict[str, Any] = {}
+    for name in wanted:
+        if name == "words":
+            out[name] = words
+        elif name == "chars":
+            chars = char_vectorizer(train_rows).fit(list(train_texts))
+            out[name] = FeatureSet(name, [("", words), ("chars:", chars)])
+        elif name == "vader":
+            out[name] = FeatureSet(name, [("", words), ("", VaderScores())])
+        else:
+            raise AutoMLError(f"Unknown feature set {name!r}; choose from {', '.join(FEATURE_SETS)}.")
+    return out
+
+
+def candidate_name(estimator: str, features: str) -> str:
+    return estimator if features == "words" else f"{estimator}_{features}"
+
+
+def estimators_for(features: str, chosen: Sequence[str]) -> list[str]:
+    allowed = FEATURE_ESTIMATORS.get(features)
+    return [e for e in chosen if allowed is None or e in allowed]
+
+
 # -- the search ---------------------------------------------------------------------------------------------------
 class StopSearch(BaseException):
     """Raised inside FLAML's evaluation when the analyst asked the job to stop.
@@ -340,8 +461,13 @@ def search(
     on_trial: Callable[[Trial, Trial | None], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     log_file: str = "",
+    estimators: Sequence[str] | None = None,
+    trial_offset: int = 0,
+    name_of: Callable[[str], str] = lambda estimator: estimator,
 ) -> SearchResult:
-    """FLAML's search over ``config.estimators`` within ``time_budget_s``, scored on the validation split."""
+    """FLAML's search over ``estimators`` (default: ``config.estimators``) within ``time_budget_s``, scored on the
+    validation split. ``name_of`` turns FLAML's estimator name into the candidate's; trials are numbered from
+    ``trial_offset + 1`` so several searches of one job share one numbering."""
     from flaml.automl import AutoML
 
     names = {cls: name for name, cls in _estimator_classes().items()}
@@ -356,7 +482,10 @@ def search(
             raise StopSearch
         value = metrics.objective_value(config.objective, np.asarray(y_val_), np.asarray(estimator.predict(x_val_)))
         trial = Trial(
-            len(trials) + 1, names.get(type(estimator), type(estimator).__name__), value, time.monotonic() - started
+            trial_offset + len(trials) + 1,
+            name_of(names.get(type(estimator), type(estimator).__name__)),
+            value,
+            time.monotonic() - started,
         )
         trials.append(trial)
         if not best or value > best[0].objective:
@@ -374,7 +503,7 @@ def search(
         task="classification",
         metric=objective_metric,
         time_budget=max(1.0, time_budget_s),
-        estimator_list=list(config.estimators),
+        estimator_list=list(estimators if estimators is not None else config.estimators),
         n_jobs=1,
         seed=config.seed,
         retrain_full=False,
@@ -458,4 +587,10 @@ def predictions_parquet(texts: Sequence[str], y_true: np.ndarray, proba: np.ndar
 
 
 def candidate_label(name: str) -> str:
+    """``Logistic regression (L2) · char n-grams`` for ``lrl2_chars``; a word-n-gram candidate keeps its estimator's
+    label (``lrl2``), as jobs before the other feature sets named theirs."""
+    for features, suffix in FEATURE_SUFFIX.items():
+        if features != "words" and name.endswith(f"_{features}"):
+            estimator = name[: -len(features) - 1]
+            return ESTIMATOR_LABELS.get(estimator, estimator) + suffix
     return ESTIMATOR_LABELS.get(name, name)

@@ -38,7 +38,7 @@ STAGES = ("AnalyzingData", "FeatureEngineering", "ModelTuning", "GeneratingExpla
 STAGE_TEXT = {
     "Starting": "Starting the training process",
     "AnalyzingData": "Reading and checking the data, splitting it",
-    "FeatureEngineering": "Turning the texts into TF-IDF features",
+    "FeatureEngineering": "Turning the texts into features: word and character n-grams, VADER lexicon scores",
     "ModelTuning": "Searching models and hyperparameters (FLAML)",
     "GeneratingExplainabilityReport": "Refitting every candidate, measuring it on the test set, explaining it",
     "Completed": "Completed",
@@ -101,6 +101,7 @@ class JobConfig:
     validation_fraction: float = 0.15
     test_fraction: float = 0.15
     estimators: tuple[str, ...] = ESTIMATORS
+    feature_sets: tuple[str, ...] = ("words", "chars", "vader")
     created: str = ""
 
     @property
@@ -116,6 +117,7 @@ class JobConfig:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["estimators"] = list(self.estimators)
+        data["feature_sets"] = list(self.feature_sets)
         return data
 
     @classmethod
@@ -123,6 +125,8 @@ class JobConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
         values["estimators"] = tuple(values.get("estimators", ESTIMATORS))
+        # a job recorded before the other feature sets existed searched word n-grams only
+        values["feature_sets"] = tuple(values.get("feature_sets", ("words",)))
         return cls(**values)
 
     def check(self) -> None:
@@ -145,6 +149,12 @@ class JobConfig:
         if unknown or not self.estimators:
             raise AutoMLError(
                 f"Unknown estimator(s) {', '.join(unknown) or '(none chosen)'}; choose from {', '.join(ESTIMATORS)}."
+            )
+        unknown_sets = sorted(set(self.feature_sets) - {"words", "chars", "vader"})
+        if unknown_sets or "words" not in self.feature_sets:
+            raise AutoMLError(
+                f"Feature sets come from words, chars and vader, and always include words; got "
+                f"{', '.join(self.feature_sets) or 'none'}."
             )
         if self.max_rows < 50:
             raise AutoMLError("A job needs to read at least 50 rows; raise LAKELENS_AUTOML_MAX_ROWS.")

@@ -9,6 +9,7 @@ folder.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -19,7 +20,7 @@ import sys
 import tempfile
 import time
 import traceback
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -136,66 +137,113 @@ class Run:
         }
         jobs.write_json(self.backend, self.name, "data.json", data_record)
 
-        # -- FeatureEngineering: TF-IDF fitted on the training split only
+        # -- FeatureEngineering: TF-IDF (and the other feature sets) fitted on the training split only
         self.enter("FeatureEngineering")
         vectorizer = engine.vectorizer(len(y_train))
-        x_train = vectorizer.fit_transform(parts.train[0])
-        x_val = vectorizer.transform(parts.validation[0])
-        x_test = vectorizer.transform(parts.test[0])
-        vocabulary = vectorizer.get_feature_names_out()
-        data_record["features"] = {"kind": "TF-IDF (word 1–2-grams, sublinear tf)", "vocabulary": len(vocabulary)}
+        vectorizer.fit(parts.train[0])
+        wanted = [f for f in config.feature_sets if engine.estimators_for(f, config.estimators)]
+        sets = engine.feature_sets(vectorizer, parts.train[0], len(y_train), wanted)
+        features: dict[str, Features] = {}
+        data_record["features"] = {
+            "kind": "TF-IDF (word 1–2-grams, sublinear tf)",
+            "vocabulary": len(vectorizer.get_feature_names_out()),
+            "sets": [],
+        }
+        for set_name, transformer in sets.items():
+            self.checkpoint()
+            features[set_name] = Features(
+                transformer,
+                transformer.transform(parts.train[0]),
+                transformer.transform(parts.validation[0]),
+                transformer.transform(parts.test[0]),
+                transformer.get_feature_names_out(),
+            )
+            data_record["features"]["sets"].append(
+                {
+                    "name": set_name,
+                    "kind": engine.FEATURE_LABELS[set_name],
+                    "features": len(features[set_name].names),
+                }
+            )
         jobs.write_json(self.backend, self.name, "data.json", data_record)
 
-        # -- ModelTuning: FLAML within what is left of the budget
+        # -- ModelTuning: FLAML within what is left of the budget, shared between the feature sets
         self.enter("ModelTuning")
-        budget = config.budget_s - self.elapsed() - evaluation_reserve(config.budget_s)
+        budget = max(config.budget_s - self.elapsed() - evaluation_reserve(config.budget_s), 3.0)
+        shares = {f: engine.FEATURE_SHARES.get(f, 1.0) for f in features}
+        total_share = sum(shares.values())
+        trials: list[engine.Trial] = []
+        searched: dict[str, dict[str, Any]] = {}  # candidate name -> what the search found
 
         def on_trial(trial: engine.Trial, best: engine.Trial | None) -> None:
             if time.monotonic() - self.last_write >= STATUS_EVERY_S:
+                overall = max([*trials, *([best] if best else [])], key=lambda t: t.objective, default=None)
                 self.save(
                     trials=trial.trial,
-                    best_estimator=best.estimator if best else None,
-                    best_objective=best.objective if best else None,
+                    best_estimator=overall.estimator if overall else None,
+                    best_objective=overall.objective if overall else None,
                 )
 
-        with tempfile.TemporaryDirectory(prefix="lakelens-flaml-") as scratch:
-            result = engine.search(
-                x_train,
-                y_train,
-                x_val,
-                y_val,
-                config,
-                max(budget, 3.0),
-                on_trial=on_trial,
-                should_stop=lambda: jobs.stop_requested(self.backend, self.name),
-                log_file=str(Path(scratch) / "flaml.log"),
-            )
-        best_trial = max(result.trials, key=lambda t: t.objective, default=None)
+        search_started = time.monotonic()
+        for index, (set_name, feature) in enumerate(features.items()):
+            # what is left of the search budget, in this set's share of what the remaining sets are due
+            left = budget - (time.monotonic() - search_started)
+            due = sum(shares[f] for f in list(features)[index:])
+            seconds = max(left * shares[set_name] / due, 1.0) if total_share else left
+            with tempfile.TemporaryDirectory(prefix="lakelens-flaml-") as scratch:
+                result = engine.search(
+                    feature.train,
+                    y_train,
+                    feature.validation,
+                    y_val,
+                    config,
+                    seconds,
+                    on_trial=on_trial,
+                    should_stop=lambda: jobs.stop_requested(self.backend, self.name),
+                    log_file=str(Path(scratch) / "flaml.log"),
+                    estimators=engine.estimators_for(set_name, config.estimators),
+                    trial_offset=len(trials),
+                    name_of=functools.partial(_named, features=set_name),
+                )
+            trials += result.trials
+            for estimator, hyperparameters in result.best_config.items():
+                name = engine.candidate_name(estimator, set_name)
+                searched[name] = {
+                    "estimator": estimator,
+                    "features": set_name,
+                    "hyperparameters": hyperparameters,
+                    "validation_objective": result.best_objective[estimator],
+                    "search_train_time_s": result.best_train_time[estimator],
+                    "search_time_s": result.search_time[estimator],
+                }
+        best_trial = max(trials, key=lambda t: t.objective, default=None)
         self.save(
-            trials=len(result.trials),
+            trials=len(trials),
             best_estimator=best_trial.estimator if best_trial else None,
             best_objective=best_trial.objective if best_trial else None,
         )
-        jobs.write_json(self.backend, self.name, "trials.json", [t.__dict__ for t in result.trials])
-        if not result.best_config:
+        jobs.write_json(self.backend, self.name, "trials.json", [t.__dict__ for t in trials])
+        if not searched:
             raise LakeLensError(
                 "The search finished no model within the time budget; give the job a longer budget or fewer rows."
             )
 
         # -- GeneratingExplainabilityReport: every candidate refit, measured on the test split, explained
         self.enter("GeneratingExplainabilityReport")
-        order = sorted(result.best_config, key=lambda n: -result.best_objective[n])
+        order = sorted(searched, key=lambda n: -searched[n]["validation_objective"])
         candidates: list[dict[str, Any]] = [
             {
                 "name": name,
-                "estimator": name,
+                "estimator": searched[name]["estimator"],
+                "features": searched[name]["features"],
+                "features_label": engine.FEATURE_LABELS[searched[name]["features"]],
                 "label": engine.candidate_label(name),
-                "hyperparameters": result.best_config[name],
+                "hyperparameters": searched[name]["hyperparameters"],
                 "objective": config.objective,
-                "validation_objective": result.best_objective[name],
-                "search_train_time_s": result.best_train_time[name],
-                "search_time_s": result.search_time[name],
-                "trials": sum(1 for t in result.trials if t.estimator == name),
+                "validation_objective": searched[name]["validation_objective"],
+                "search_train_time_s": searched[name]["search_train_time_s"],
+                "search_time_s": searched[name]["search_time_s"],
+                "trials": sum(1 for t in trials if t.estimator == name),
                 "status": "Pending",
             }
             for name in order
@@ -205,7 +253,7 @@ class Run:
         self.save(candidates_total=len(candidates), best_candidate=best_name)
         for number, candidate in enumerate(candidates, start=1):
             self.checkpoint()
-            self._candidate(candidate, vocabulary, classes, dataset.values, vectorizer, parts, x_train, x_test)
+            self._candidate(candidate, classes, dataset.values, features[candidate["features"]], parts)
             jobs.write_json(self.backend, self.name, "candidates.json", candidates)
             self.save(candidates_done=number)
         done = [c for c in candidates if c["status"] == "Completed"]
@@ -219,19 +267,17 @@ class Run:
     def _candidate(
         self,
         candidate: dict[str, Any],
-        vocabulary: np.ndarray,
         classes: list[str],
         values: list[Any],
-        vectorizer: Any,
+        feature: Features,
         parts: engine.Split,
-        x_train: Any,
-        x_test: Any,
     ) -> None:
         name = candidate["name"]
         y_train = parts.train[1]
         y_test = parts.test[1]
+        x_train, x_test, vocabulary, vectorizer = feature.train, feature.test, feature.names, feature.transformer
         try:
-            estimator, seconds = engine.refit(name, candidate["hyperparameters"], x_train, y_train)
+            estimator, seconds = engine.refit(candidate["estimator"], candidate["hyperparameters"], x_train, y_train)
             proba = engine.class_scores(estimator, x_test, len(classes))
             report = metrics.evaluate(y_test, proba, classes)
             train_pred = engine.class_scores(estimator, x_train, len(classes)).argmax(axis=1)
@@ -271,6 +317,21 @@ class Run:
             model_sha256=hashlib.sha256(buffer).hexdigest(),
             model_bytes=len(buffer),
         )
+
+
+def _named(estimator: str, features: str) -> str:
+    return engine.candidate_name(estimator, features)
+
+
+@dataclass
+class Features:
+    """One feature set of a job: its fitted transformer and the three splits' matrices."""
+
+    transformer: Any
+    train: Any
+    validation: Any
+    test: Any
+    names: np.ndarray
 
 
 def _dump(model: engine.TextModel) -> bytes:

@@ -281,6 +281,47 @@ def test_job_goes_through_autopilots_stages_and_records_everything(
     assert after == before
 
 
+def test_character_and_vader_candidates_are_searched_and_explained(
+    trained: tuple[LocalBackend, str, dict[str, str]],
+) -> None:
+    backend, name, _ = trained
+    candidates = {c["name"]: c for c in jobs.read_json(backend, name, "candidates.json")}
+    chars = [c for c in candidates.values() if c.get("features") == "chars"]
+    vader = [c for c in candidates.values() if c.get("features") == "vader"]
+    assert chars and vader, sorted(candidates)
+    assert {c["estimator"] for c in chars} <= {"lrl2", "sgd"} and {c["estimator"] for c in vader} <= {
+        "lgbm",
+        "lrl2",
+        "sgd",
+    }
+    trials = jobs.read_json(backend, name, "trials.json")
+    assert [t["trial"] for t in trials] == list(range(1, len(trials) + 1))  # one numbering over the three searches
+    for candidate in [*chars, *vader]:
+        assert candidate["label"].endswith(" · char n-grams" if candidate in chars else " · VADER")
+        assert candidate["trials"] == sum(1 for t in trials if t["estimator"] == candidate["name"]) >= 1
+        insight = jobs.read_json(backend, name, f"candidates/{candidate['name']}/explainability.json")
+        tokens = [t["token"] for block in insight["classes"] for t in block["tokens"]]
+        assert tokens  # the per-candidate insights, over the candidate's own features
+        model = jobs.load_model(backend, name, candidate["name"], candidate["model_sha256"])
+        proba = model.predict_proba(["Absolutely love it, works great.", "Broke after a day. Terrible."])
+        assert proba.shape == (2, 3) and np.allclose(proba.sum(axis=1), 1.0)
+    features = jobs.read_json(backend, name, "data.json")["features"]["sets"]
+    assert [f["name"] for f in features] == ["words", "chars", "vader"]
+    words, with_chars, with_vader = (f["features"] for f in features)
+    assert with_chars > words and with_vader == words + 4
+
+
+def test_vader_scores_come_from_the_packaged_lexicon() -> None:
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    texts = ["I love it, it is great!", "This is terrible and I hate it.", "It is not good."]
+    analyzer = SentimentIntensityAnalyzer()
+    expected = [[analyzer.polarity_scores(t)[k] for k in ("neg", "neu", "pos", "compound")] for t in texts]
+    got = engine.VaderScores().transform(texts).toarray()
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+    assert got[0, 3] > 0.5 and got[1, 3] < -0.5 and got[2, 3] < 0  # compound: positive, negative, negated
+
+
 def test_metrics_agree_with_the_stored_test_predictions(trained: tuple[LocalBackend, str, dict[str, str]]) -> None:
     backend, name, _ = trained
     data = jobs.read_json(backend, name, "data.json")

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.automl import autopilot, jobs
 from lib.backends.local import LocalBackend
-from tests.conftest import local_settings
+from tests.conftest import local_settings, read_curated
 from tests.lib.test_autopilot import ANALYSIS, MODEL_QUALITY, WHEN, _candidate, _offline_client
 
 pytest_plugins = ("tests.aws_fixtures",)
@@ -180,6 +180,73 @@ def test_start_form_refuses_a_label_that_is_not_one_and_starts_a_real_job(
     assert jobs.stop_requested(fresh_backend, "from-the-form")
     final = jobs.wait(fresh_backend, "from-the-form", timeout_s=240)
     assert final.status == "Stopped"
+
+
+@pytest.fixture
+def writable_app(trained_lake: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the lake with the finished job, for a test that writes a table."""
+    root = tmp_path / "lake"
+    shutil.copytree(trained_lake, root)
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("LAKELENS_LAKE_ROOT", str(root))
+    monkeypatch.setenv("LAKELENS_BACKEND", "local")
+    _fresh_caches()
+    yield root
+
+
+def _page_links(at: AppTest) -> dict[str, str]:
+    from urllib.parse import parse_qs
+
+    links = {}
+    for element in at.get("page_link"):
+        proto = element.proto
+        links[proto.label] = parse_qs(proto.query_string).get("sql", [""])[0] if proto.query_string else ""
+    return links
+
+
+def test_score_a_table_from_the_page_writes_it_and_links_to_sql(writable_app: Path) -> None:
+    import pandas as pd
+
+    at = _open(job=JOB)
+    assert not at.exception
+    assert at.selectbox(key=f"automl.score.table.{JOB}").value == "demo.reviews"  # the job's own table
+    at.text_input(key=f"automl.score.out.{JOB}").set_value("demo.from_page")
+    next(b for b in at.button if b.label == "Score and write the table").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    out = pd.read_parquet(writable_app / "curated" / "demo" / "from_page")
+    source = read_curated(writable_app, ["review_id", "review_body"])
+    no_text = int((source["review_body"].fillna("").str.strip() == "").sum())
+    assert len(out) == len(source) and int(out["predicted_sentiment"].isna().sum()) == no_text
+    success = " ".join(s.value for s in at.success)
+    assert f"Wrote {len(source):,} rows" in success and "demo.from_page" in success
+    assert f"{no_text:,} reviews without text" in success
+    links = _page_links(at)
+    assert "demo" in links["Query demo.from_page"] and "from_page" in links["Query demo.from_page"]
+    assert "predicted_sentiment" in links["Where the model and the stars disagree"]
+    # the Sentiment page link opens the new table with predicted_sentiment as its label
+    from urllib.parse import parse_qs
+
+    link = next(e.proto for e in at.get("page_link") if e.proto.label.startswith("Its predicted sentiment"))
+    params = {k: v[0] for k, v in parse_qs(link.query_string).items()}
+    assert params == {"table": "demo.from_page", "label": "predicted_sentiment", "def": "label column"}
+    sentiment_page = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    sentiment_page.switch_page("pages/sentiment.py")
+    for key, value in params.items():
+        sentiment_page.query_params[key] = value
+    sentiment_page.run()
+    assert not sentiment_page.exception
+    assert next(sb for sb in sentiment_page.selectbox if sb.label == "Label").value == "predicted_sentiment"
+    shown = {m.label: m.value for m in sentiment_page.metric}
+    assert shown["Reviews"] == f"{len(source):,}" and shown["No sentiment"] == f"{no_text:,}"
+    positive = (out["predicted_sentiment"] == "positive").sum() / out["predicted_sentiment"].notna().sum()
+    assert shown["Positive"] == f"{positive:.1%}"
+    # a second click without Replace is refused with one message and changes nothing
+    before = sorted(p.name for p in (writable_app / "curated" / "demo" / "from_page").iterdir())
+    next(b for b in at.button if b.label == "Score and write the table").click().run()
+    assert not at.exception
+    assert any("already exists" in e.value for e in at.error)
+    assert sorted(p.name for p in (writable_app / "curated" / "demo" / "from_page").iterdir()) == before
 
 
 # -- aws backend: an Autopilot job read through stubbed clients ---------------------------------------------------
