@@ -548,7 +548,8 @@ def run_in_fresh_process(name: str, lake: Path, rows: int, timeout_s: int) -> Me
     except subprocess.TimeoutExpired:
         return Measurement(name, rows, error=f"did not finish within {timeout_s} s")
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 and "MemoryError" in done.stderr:
+    aborted = any(word in done.stderr for word in ("MemoryError", "bad_alloc", "terminate called"))
+    if done.returncode != 0 and name in MEMORY_CAPPED and aborted:  # C++ code hitting the cap aborts instead
         return Measurement(name, rows, error=f"ran out of memory (capped at {NOTEBOOK_MEMORY_CAP / 2**30:.0f} GiB)")
     if done.returncode != 0 or not lines:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -770,7 +771,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measurement)
             status = measurement.error or f"{_fmt_s(measurement.cold_s)}, {measurement.peak_rss_mb} MB"
             print(f"[ingest {text}] {name}: {status}", file=sys.stderr)
-    notes_file = Path(args.out).with_name("benchmarks-notes.md")
+    notes_file = Path(args.out).with_name(f"{Path(args.out).stem}-notes.md")  # benchmarks.md: benchmarks-notes.md
     write_report(results, Path(args.out), notes_file.read_text() if notes_file.exists() else "")
     print(f"wrote {args.out}", file=sys.stderr)
     failed = [m for m in results if m.error and m.name not in MEMORY_CAPPED]
