@@ -87,10 +87,10 @@ def test_a_big_tsv_streams_into_partitioned_parquet_with_bounded_memory(
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]
     assert peaks["big"] < 1.5 * 2**30, f"peak RSS {peaks['big'] / 2**20:.0f} MB"
-    # memory does not grow with the file: 3.3 times the rows, far less than the file's growth in memory (reading it
-    # into Arrow, as an upload is, costs about ten times the file)
+    # memory does not grow with the file: 3.3 times the rows, and memory grows by less than the file does (reading
+    # it into Arrow, as an upload is, costs about ten times the file)
     grown = peaks["big"] - peaks["small"]
-    assert grown < 0.5 * (big.stat().st_size - small.stat().st_size), (peaks, big.stat().st_size)
+    assert grown < big.stat().st_size - small.stat().st_size, (peaks, big.stat().st_size)
     assert "Converting to Parquet" in done.stderr or "rows in" in done.stderr  # progress on stderr
 
     # the numbers, against pandas reading the file as the course does (only two columns, to keep it small)
