@@ -689,6 +689,20 @@ def prefix_stats(backend: Backend, prefix: str, cap: int = OBJECT_COUNT_CAP) -> 
     return PrefixStats(objects, size, False)
 
 
+def objects_under(backend: Backend, folder: str) -> tuple[list[str], list[str]]:
+    """(object keys, sub-folders) directly under ``folder``, every page of the listing."""
+    keys: list[str] = []
+    folders: list[str] = []
+    token: str | None = None
+    while True:
+        page = backend.list_objects(folder, token=token)
+        keys += [obj.key for obj in page.objects]
+        folders += page.folders
+        token = page.next_token
+        if not token:
+            return keys, folders
+
+
 def iter_keys(backend: Backend, prefix: str, cap: int) -> tuple[list[ObjectInfo], bool]:
     """Every object under ``prefix`` (depth first, sorted), at most ``cap``; the flag says it stopped early."""
     found: list[ObjectInfo] = []

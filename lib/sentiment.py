@@ -41,6 +41,7 @@ from sqlglot import exp
 
 from lib.catalog import LAKE_SCHEME, Column, TableDef, arrow_type_to_glue, parquet_table, validate_identifier
 from lib.errors import CatalogError, LakeLensError
+from lib.lake import objects_under
 
 SentimentDefinition = Literal["three_class", "binary", "label"]
 BalanceBy = Literal["sentiment", "category_sentiment"]
@@ -975,7 +976,7 @@ def write_balanced(
         raise CatalogError(f"Table {database}.{name} already exists; choose another name or tick 'Replace it'.")
     if old is not None and backend.location_key(old.location) != folder:
         raise CatalogError(f"Table {database}.{name} lives at {old.location}, not {folder}; choose another name.")
-    stale, subfolders = _objects_under(backend, folder)
+    stale, subfolders = objects_under(backend, folder)
     if subfolders or (stale and old is None):
         raise CatalogError(f"The lake folder {folder} already holds other files; choose another table name.")
     import pyarrow.parquet as pq
@@ -1027,20 +1028,6 @@ def _target_name(table: TableDef, source: str | None) -> str:
     if source is None:
         return ""
     return dict(output_names(table)).get(source, "")
-
-
-def _objects_under(backend: Any, folder: str) -> tuple[list[str], list[str]]:
-    """(object keys, sub-folders) directly under ``folder``."""
-    keys: list[str] = []
-    folders: list[str] = []
-    token: str | None = None
-    while True:
-        page = backend.list_objects(folder, token=token)
-        keys += [obj.key for obj in page.objects]
-        folders += page.folders
-        token = page.next_token
-        if not token:
-            return keys, folders
 
 
 # -- missing values and the course's preparation -----------------------------------------------------------------

@@ -32,6 +32,7 @@ from lib.automl import jobs
 from lib.backends.base import Backend
 from lib.catalog import Column, TableDef, arrow_type_to_glue, parquet_table, validate_identifier
 from lib.errors import AutoMLError, LakeLensError, NotFound
+from lib.lake import objects_under
 
 BATCH_ROWS = 10_000  # rows scored at a time: a batch of texts, its TF-IDF matrix and its scores fit in a few MB
 PREDICTED = "predicted_sentiment"
@@ -180,7 +181,7 @@ def plan(
         raise AutoMLError(
             f"Table {out_database}.{out_name} lives at {old.location}, not {folder}; choose another name."
         )
-    stale, subfolders = _objects_under(backend, folder)
+    stale, subfolders = objects_under(backend, folder)
     if subfolders or (stale and old is None):
         raise AutoMLError(f"The lake folder {folder} already holds other files; choose another table name.")
     return PredictPlan(
@@ -197,19 +198,6 @@ def plan(
         old=old,
         stale=tuple(stale),
     )
-
-
-def _objects_under(backend: Backend, folder: str) -> tuple[list[str], list[str]]:
-    keys: list[str] = []
-    folders: list[str] = []
-    token: str | None = None
-    while True:
-        page = backend.list_objects(folder, token=token)
-        keys += [obj.key for obj in page.objects]
-        folders += page.folders
-        token = page.next_token
-        if not token:
-            return keys, folders
 
 
 def source_sql(table: TableDef) -> str:
