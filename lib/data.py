@@ -284,6 +284,28 @@ def automl_model(job: str, candidate: str, sha256: str | None) -> Any:
     return _automl_model(settings_key(settings()), job, candidate, sha256)
 
 
+# -- the review queue (lib.automl.review): progress and the latest answers, re-read after each of this session's
+# answers (``stamp``) and every 20 s for colleagues' -------------------------------------------------------------
+@st.cache_data(ttl=20, show_spinner=False, max_entries=200)
+def _review_state(key: str, table: str, id_column: str | None, mode: str, who: str, stamp: int) -> dict[str, Any]:
+    from lib.automl import review
+
+    queue = review.open_queue(backend(), table, id_column=id_column)
+    state = review.progress(backend(), queue, mode, who=who)  # type: ignore[arg-type]
+    recent = (
+        backend().run_query(review.recent_sql(queue), max_rows=20, database=queue.scored.database).frame
+        if queue.labels is not None
+        else None
+    )
+    state["recent"] = [] if recent is None else recent.to_dict("records")
+    return state
+
+
+def review_state(table: str, id_column: str | None, mode: str, who: str, stamp: int) -> dict[str, Any]:
+    """The queue's progress (``review.progress``) and its 20 latest answers."""
+    return _review_state(settings_key(settings()), table, id_column, mode, who, stamp)
+
+
 @st.cache_resource(show_spinner=False)
 def _sagemaker(key: str, _settings: Settings, service: str) -> Any:
     from lib.automl import autopilot

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import automl_views as views
+from components import review_queue
 from components.feedback import friendly_errors
 from components.report_pins import pin_chart, pin_table
 from components.routing import require_app
@@ -91,6 +92,15 @@ def local_job(name: str) -> None:
         st.dataframe(views.side_by_side(reports), width="stretch", column_config=None)
     with st.expander("Score a table with this job and write the predictions to the lake", icon=":material/output:"):
         views.score_form(name, config, done, status.best_candidate)
+    if st.toggle(
+        "Review the model's doubts: label the reviews it is least sure of, then retrain",
+        value=bool(views.url_get("review")),
+        key=f"automl.review.{name}",
+    ):
+        with st.container(border=True):
+            review_queue.section(name, config)
+    else:
+        views.url_set(review=None, queue=None)
 
     labels = {c["name"]: c["label"] for c in done}
     chosen = views.url_get("candidate")

@@ -16,7 +16,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,8 @@ class DataProfile:
     empty_texts: int
     missing_labels: int
     classes: tuple[ClassCount, ...]
+    human_labels: int = 0  # rows with a text whose label a person gave (a job with a labels table)
+    changed_labels: int = 0  # of those, rows whose label differs from the one the table gives (or it has none)
 
     @property
     def usable_rows(self) -> int:
@@ -65,6 +67,8 @@ class DataProfile:
             "missing_labels": self.missing_labels,
             "usable_rows": self.usable_rows,
             "classes": [{"value": _plain(c.value), "name": c.name, "rows": c.rows} for c in self.classes],
+            "human_labels": self.human_labels,
+            "changed_labels": self.changed_labels,
         }
 
 
@@ -84,8 +88,60 @@ def _definition(config: JobConfig) -> sentiment.SentimentDefinition:
     return "three_class" if config.label_source == "rating" else "label"
 
 
-def label_expression(table: TableDef, config: JobConfig) -> exp.Expr:
-    """The label of a row as SQL: the column as it is, or the course's sentiment from a rating column."""
+HUMAN_LABEL = "lakelens_human_label"
+HUMAN_ID = "lakelens_review_id"
+
+
+def human_values(backend: Backend, table: TableDef, config: JobConfig) -> dict[str, Any]:
+    """Class name -> the label value the table's own label gives it, to put a person's answer in the same terms:
+    -1 / 0 / 1 for sentiment from a rating; for a label column, the values its classes were found with."""
+    if config.label_source == "rating":
+        return {"negative": -1, "neutral": 0, "positive": 1}
+    base = profile(backend, replace(config, labels_table="", id_column=""))
+    return {c.name: c.value for c in base.classes}
+
+
+def _human_subquery(config: JobConfig) -> exp.Expr:
+    """The latest answer that is not skip for each review id of the labels table (lib/automl/review.py)."""
+    database, _, name = config.labels_table.rpartition(".")
+    sql = (
+        f'SELECT "review_id" AS "{HUMAN_ID}", max_by("label", "label_id") AS "{HUMAN_LABEL}" '
+        f'FROM "{database}"."{name}" WHERE "label" <> \'skip\' GROUP BY "review_id"'
+    )
+    return exp.maybe_parse(sql, dialect="athena").subquery("lakelens_human")
+
+
+def _from(query: exp.Select, table: TableDef, config: JobConfig) -> exp.Select:
+    query = query.from_(_source(table))
+    if not config.labels_table:
+        return query
+    sentiment.column_type(table, config.id_column)
+    on = exp.EQ(
+        this=exp.Cast(
+            this=exp.column(config.id_column, table=table.name, quoted=True), to=exp.DataType.build("varchar")
+        ),
+        expression=exp.column(HUMAN_ID, table="lakelens_human", quoted=True),
+    )
+    return query.join(_human_subquery(config), on=on, join_type="left")
+
+
+def _with_human(base: exp.Expr, human: dict[str, Any] | None) -> exp.Expr:
+    if not human:
+        return base
+    mapped = exp.Case(
+        this=exp.column(HUMAN_LABEL, quoted=True),
+        ifs=[exp.If(this=exp.Literal.string(name), true=exp.convert(value)) for name, value in human.items()],
+    )
+    return exp.func("coalesce", mapped, base)
+
+
+def label_expression(table: TableDef, config: JobConfig, human: dict[str, Any] | None = None) -> exp.Expr:
+    """The label of a row as SQL: the column as it is, or the course's sentiment from a rating column; with
+    ``human`` (class name -> value), a person's answer first wherever the labels table has one."""
+    return _with_human(_base_label(table, config), human)
+
+
+def _base_label(table: TableDef, config: JobConfig) -> exp.Expr:
     if config.label_source == "rating":
         spec = sentiment.Spec(table, sentiment.ColumnMapping(rating=config.label_column), "three_class")
         if not (
@@ -117,30 +173,40 @@ def _source(table: TableDef) -> exp.Table:
     return exp.table_(table.name, db=table.database, quoted=True)
 
 
-def profile_sql(table: TableDef, config: JobConfig) -> str:
+def profile_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None = None) -> str:
     text = _text_expression(table, config)
-    label = label_expression(table, config)
+    label = label_expression(table, config, human)
     empty = exp.not_(_has_text(text))
-    query = (
-        exp.select(
-            exp.alias_(label, "label", quoted=True),
-            exp.alias_(exp.Count(this=exp.Star()), "rows", quoted=True),
-            exp.alias_(exp.CountIf(this=empty), "empty", quoted=True),
+    columns = [
+        exp.alias_(label, "label", quoted=True),
+        exp.alias_(exp.Count(this=exp.Star()), "rows", quoted=True),
+        exp.alias_(exp.CountIf(this=empty), "empty", quoted=True),
+    ]
+    if human:
+        given = exp.and_(
+            exp.Not(this=exp.Is(this=exp.column(HUMAN_LABEL, quoted=True), expression=exp.Null())), _has_text(text)
         )
-        .from_(_source(table))
-        .group_by(exp.Literal.number(1))
-    )
+        base = _base_label(table, config)
+        same = exp.func("coalesce", exp.EQ(this=base, expression=label.copy()), exp.false())
+        columns += [
+            exp.alias_(exp.CountIf(this=given.copy()), "human", quoted=True),
+            exp.alias_(exp.CountIf(this=exp.and_(given.copy(), exp.not_(same))), "changed", quoted=True),
+        ]
+    query = _from(exp.select(*columns), table, config).group_by(exp.Literal.number(1))
     return query.sql(dialect="athena")
 
 
-def sample_sql(table: TableDef, config: JobConfig) -> str:
+def sample_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None = None) -> str:
     """The two columns, non-empty rows only, ordered by a hash of the text (a fixed, well-mixed sample), capped."""
     text = _text_expression(table, config)
-    label = label_expression(table, config)
+    label = label_expression(table, config, human)
     digest = exp.func("to_hex", exp.func("md5", exp.func("to_utf8", text.copy())))
     query = (
-        exp.select(exp.alias_(text.copy(), "text", quoted=True), exp.alias_(label.copy(), "label", quoted=True))
-        .from_(_source(table))
+        _from(
+            exp.select(exp.alias_(text.copy(), "text", quoted=True), exp.alias_(label.copy(), "label", quoted=True)),
+            table,
+            config,
+        )
         .where(
             exp.and_(
                 exp.Not(this=exp.Is(this=label.copy(), expression=exp.Null())),
@@ -156,7 +222,8 @@ def sample_sql(table: TableDef, config: JobConfig) -> str:
 def profile(backend: Backend, config: JobConfig) -> DataProfile:
     """Count rows per class and empty texts in the whole table (one aggregate query)."""
     table = backend.get_table(config.database, config.table)
-    result = backend.run_query(profile_sql(table, config), max_rows=MAX_CLASSES * 5, database=config.database)
+    human = human_values(backend, table, config) if config.labels_table else None
+    result = backend.run_query(profile_sql(table, config, human), max_rows=MAX_CLASSES * 5, database=config.database)
     frame = result.frame
     if result.stats.truncated:
         raise AutoMLError(
@@ -182,7 +249,10 @@ def profile(backend: Backend, config: JobConfig) -> DataProfile:
         ]
     order = sentiment.sentiment_order([c.name for c in classes])
     classes.sort(key=lambda c: (order.index(c.name) if c.name in order else len(order), str(c.value)))
-    return DataProfile(config.qualified_table, total, empty_total, missing, tuple(c for c in classes if c.rows > 0))
+    human_rows = int(frame["human"].sum()) if human and len(frame) else 0
+    changed = int(frame["changed"].sum()) if human and len(frame) else 0
+    kept = tuple(c for c in classes if c.rows > 0)
+    return DataProfile(config.qualified_table, total, empty_total, missing, kept, human_rows, changed)
 
 
 def check_profile(data: DataProfile, config: JobConfig) -> None:
@@ -235,7 +305,8 @@ class Dataset:
 def load(backend: Backend, config: JobConfig, data: DataProfile) -> Dataset:
     """At most ``max_rows`` (text, label) rows, as class indices in the profile's class order."""
     table = backend.get_table(config.database, config.table)
-    result = backend.run_query(sample_sql(table, config), max_rows=config.max_rows, database=config.database)
+    human = human_values(backend, table, config) if config.labels_table else None
+    result = backend.run_query(sample_sql(table, config, human), max_rows=config.max_rows, database=config.database)
     frame = result.frame
     index = {_value_key(c.value): i for i, c in enumerate(data.classes)}
     keys = [index.get(_value_key(v), -1) for v in frame["label"]]

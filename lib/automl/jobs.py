@@ -103,6 +103,11 @@ class JobConfig:
     estimators: tuple[str, ...] = ESTIMATORS
     feature_sets: tuple[str, ...] = ("words", "chars", "vader")
     created: str = ""
+    # Retraining with people's labels (lib/automl/review.py): the labels table (database.table), the column of
+    # ``table`` its review ids name, and the job whose scored table was labelled. Empty for an ordinary job.
+    labels_table: str = ""
+    id_column: str = ""
+    parent_job: str = ""
 
     @property
     def qualified_table(self) -> str:
@@ -111,8 +116,12 @@ class JobConfig:
     @property
     def label_text(self) -> str:
         if self.label_source == "rating":
-            return f"sentiment from {self.label_column} (1–2 → −1, 3 → 0, 4–5 → +1)"
-        return self.label_column
+            text = f"sentiment from {self.label_column} (1–2 → −1, 3 → 0, 4–5 → +1)"
+        else:
+            text = self.label_column
+        if self.labels_table:
+            text += f", people's labels from {self.labels_table} first"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -158,6 +167,17 @@ class JobConfig:
             )
         if self.max_rows < 50:
             raise AutoMLError("A job needs to read at least 50 rows; raise LAKELENS_AUTOML_MAX_ROWS.")
+        if self.labels_table:
+            from lib.catalog import validate_identifier
+
+            database, _, table = self.labels_table.rpartition(".")
+            if not database or not table:
+                raise AutoMLError("Name the labels table as database.table.")
+            validate_identifier(database, "database")
+            validate_identifier(table, "table")
+            if not self.id_column:
+                raise AutoMLError("Training with a labels table needs the id column its review ids name.")
+            validate_identifier(self.id_column, "column")
 
 
 @dataclass(frozen=True)

@@ -135,6 +135,10 @@ class Run:
             "split": sizes,
             "baseline": baseline,
         }
+        if config.labels_table:  # people's labels, taken first (lib/automl/review.py)
+            data_record["human_labels"] = profile.human_labels
+            data_record["changed_labels"] = profile.changed_labels
+            data_record["labels_table"] = config.labels_table
         jobs.write_json(self.backend, self.name, "data.json", data_record)
 
         # -- FeatureEngineering: TF-IDF (and the other feature sets) fitted on the training split only
