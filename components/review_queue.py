@@ -46,7 +46,7 @@ def section(job: str, config: jobs.JobConfig) -> None:
         )
         return
     chosen = url_get("review")
-    top = st.columns([2, 2, 2])
+    top = st.columns([2, 3, 2])
     table = top[0].selectbox(
         "Scored table",
         scored,
@@ -119,18 +119,18 @@ def _progress(state: dict[str, Any], queue: review.Queue) -> None:
     if done:
         last = done[0]
         cells[3].metric(
-            "Test accuracy after retraining",
+            "After retraining",
             f"{last['test_accuracy']:.1%}",
             delta=None if last["change_pts"] is None else f"{last['change_pts']:+.1f} pts vs {last['parent_job']}",
-            help=f"Job {last['job']}, trained with {last['human_labels'] or 0:,} people's labels first",
+            help=f"Test accuracy of job {last['job']}, trained with {last['human_labels'] or 0:,} people's labels first",
             border=True,
         )
     else:
         running = [r for r in state["retrained"] if r["status"] == "InProgress"]
         cells[3].metric(
-            "Test accuracy after retraining",
+            "After retraining",
             "running" if running else "–",
-            help="Retrain below once some reviews are labelled",
+            help="The retrained job's test accuracy, against the first job's; retrain below once reviews are labelled",
             border=True,
         )
     if state["disputed"]:
@@ -171,7 +171,6 @@ def _card(queue: review.Queue, row: dict[str, Any]) -> str | None:
                 help=f"Key {key}",
             ):
                 clicked = answer
-        st.caption("Keys " + " · ".join(f"{review.key_for(a, queue.classes)} {a}" for a in queue.answers))
     return clicked
 
 

@@ -81,3 +81,81 @@ def test_start_a_job_watch_it_finish_and_open_a_candidate(app: App, page: Any) -
     page.wait_for_timeout(1000)
     assert_no_exception(page)
     screenshot(page, "automl_try_it")
+
+
+REVIEW_JOB = "browser-review-job"
+
+
+def _card_id(page: Any) -> str:
+    text = page.locator(".st-key-review-card").first.inner_text()
+    found = re.search(r"Review (\S+)", text)
+    assert found, text
+    return found.group(1)
+
+
+def test_label_three_reviews_with_the_keyboard_and_see_them_in_the_labels_table(app: App, page: Any) -> None:
+    import pandas as pd
+
+    from lib.automl import jobs
+    from lib.backends.local import LocalBackend
+    from tests.conftest import local_settings
+
+    page.goto(app.url)
+    page.get_by_text("LakeLens").first.wait_for(timeout=120_000)  # the demo lake is there
+    backend = LocalBackend(local_settings(app.lake))
+    config = jobs.JobConfig(
+        name=REVIEW_JOB,
+        database="demo",
+        table="reviews",
+        text_column="review_body",
+        label_column="star_rating",
+        label_source="rating",
+        budget_s=10,
+    )
+    jobs.start_job(backend, config)
+    assert jobs.wait(backend, REVIEW_JOB, timeout_s=240).status == "Completed"
+    backend.close()
+
+    # Score the reviews from the page, then open the queue.
+    page.goto(f"{app.url}/automl?job={REVIEW_JOB}")
+    wait_for_app(page)
+    page.get_by_text(re.compile(r"Leaderboard · sorted by validation")).wait_for(timeout=60_000)
+    page.get_by_text("Score a table with this job").click()
+    out = page.get_by_label("New table", exact=True).and_(page.locator("input"))
+    out.fill("demo.browser_scored")
+    out.press("Tab")
+    page.get_by_role("button", name="Score and write the table").click()
+    page.get_by_text(re.compile(r"Wrote [\d,]+ rows scored by")).wait_for(timeout=120_000)
+    page.get_by_text("Review the model's doubts").click()
+    page.locator(".st-key-review-card").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert "review=demo.browser_scored" in page.url
+    assert_no_exception(page)
+
+    labelled: list[tuple[str, str]] = []
+    for key, answer in (("1", "negative"), ("2", "neutral"), ("3", "positive")):
+        current = _card_id(page)
+        page.get_by_role("heading", name="AutoML").first.click()  # focus on the page, not on an input
+        page.keyboard.press(key)
+        page.wait_for_function(
+            "(id) => { const c = document.querySelector('.st-key-review-card'); "
+            "return c && !c.innerText.includes('Review ' + id); }",
+            arg=current,
+            timeout=30_000,
+        )
+        wait_for_app(page)
+        labelled.append((current, answer))
+    assert_no_exception(page)
+    page.get_by_text("Latest answers").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    cells = page.locator("[role=gridcell]").all_inner_texts()
+    for review_id, answer in labelled:
+        assert review_id in cells and answer in cells
+    page.get_by_text("Review the model's doubts").first.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    screenshot(page, "automl_review_queue")
+
+    folder = app.lake / "curated" / "demo" / "browser_scored_labels"
+    stored = pd.concat([pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))])
+    assert sorted(zip(stored["review_id"], stored["label"], strict=True)) == sorted(labelled)
+    assert stored["labelled_by"].nunique() == 1

@@ -385,3 +385,69 @@ def test_autopilot_launch_asks_for_confirmation_then_exports_and_creates(
     # moto does not implement ListCandidatesForAutoMLJob: one sentence, no server page pasted in.
     assert all("<" not in e.value for e in at.error)
     backend.close()
+
+
+# -- the review queue: one review at a time, answers written to the labels table ------------------------------------
+def _queue_order(root: Path, done: set[str] = frozenset(), disagree: bool = False) -> list[str]:  # type: ignore[assignment]
+    """The queue by hand: the scored rows with a prediction, lowest confidence first (ties by id), one per review id."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_parquet(root / "curated" / "demo" / "reviews_scored")
+    rows = frame[frame["predicted_sentiment"].notna() & ~frame["review_id"].isin(done)]
+    if disagree:
+        r = pd.to_numeric(rows["star_rating"], errors="coerce")
+        stars = pd.Series(np.select([r < 3, r == 3, r > 3], ["negative", "neutral", "positive"], ""), index=rows.index)
+        rows = rows[r.notna() & (rows["predicted_sentiment"] != stars)]
+    ordered = rows.sort_values(["confidence", "review_id"], kind="mergesort")["review_id"].tolist()
+    return list(dict.fromkeys(ordered))
+
+
+def _card_text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown)
+
+
+def test_review_queue_labels_the_least_confident_review_and_shows_progress(writable_app: Path) -> None:
+    import pandas as pd
+
+    from lib.automl import predict
+
+    backend = LocalBackend(local_settings(writable_app))
+    predict.run(backend, predict.plan(backend, JOB, "demo.reviews", "demo.reviews_scored"))
+    backend.close()
+    order = _queue_order(writable_app)
+    at = _open(job=JOB, review="demo.reviews_scored")
+    assert not at.exception, at.exception
+    assert at.toggle(key=f"automl.review.{JOB}").value is True  # the link opens the queue
+    assert f"Review **{order[0]}**" in _card_text(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Labelled"] == "0" and shown["Left in your queue"] == f"{len(order):,}"
+    at.text_input(key="review.who").set_value("erin").run()
+    next(b for b in at.button if b.label == "Negative").click().run()
+    assert not at.exception, at.exception
+    files = list((writable_app / "curated" / "demo" / "reviews_scored_labels").glob("*.parquet"))
+    stored = pd.concat([pd.read_parquet(f) for f in files])
+    assert stored[["review_id", "label", "labelled_by"]].values.tolist() == [[order[0], "negative", "erin"]]
+    assert f"Review **{order[1]}**" in _card_text(at)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Labelled"] == "1" and shown["Left in your queue"] == f"{len(order) - 1:,}"
+    next(b for b in at.button if b.label == "Skip").click().run()
+    assert f"Review **{order[2]}**" in _card_text(at)
+    assert {m.label: m.value for m in at.metric}["Labelled"] == "1"  # a skip is not a label
+    assert at.query_params["review"] == "demo.reviews_scored"
+
+    disagree = _queue_order(writable_app, {order[0], order[1]}, disagree=True)
+    at2 = _open(job=JOB, review="demo.reviews_scored", queue="disagree")
+    assert not at2.exception
+    at2.text_input(key="review.who").set_value("erin").run()
+    assert f"Review **{disagree[0]}**" in _card_text(at2)
+    # retrain from the page: a new job with the labels, opened in the URL
+    at2.text_input(key="review.retrain.name").set_value("page-relabel")
+    next(b for b in at2.button if b.label == "Start the job").click().run()
+    assert not at2.exception, at2.exception
+    assert at2.query_params["job"] == "page-relabel" and "review" not in at2.query_params
+    config = json.loads((writable_app / "automl" / "page-relabel" / "job.json").read_text())
+    assert config["labels_table"] == "demo.reviews_scored_labels" and config["parent_job"] == JOB
+    backend = LocalBackend(local_settings(writable_app))
+    assert jobs.wait(backend, "page-relabel", timeout_s=240).status == "Completed"
+    backend.close()
