@@ -45,6 +45,7 @@ LABELS_SUFFIX = "_labels"
 BATCH = 20  # reviews fetched at a time; the page shows them one by one
 MAX_ID_CHARS = 512
 MAX_WHO_CHARS = 120
+MIN_INFLUENCE = 0.005  # a word moving the probability by less than half a point is not listed
 ID_GUESSES = ("review_id", "id", "reviewid", "_col0")
 RATING_GUESSES = ("star_rating", "rating", "reviews_rating", "stars")
 _LABEL_COLUMNS = (
@@ -622,7 +623,7 @@ def token_influence(model: Any, text: str, cls: str, *, top: int = 8, max_words:
     base = proba[0, index]
     drops = base - proba[1:, index]
     order = np.argsort(-drops, kind="stable")
-    return [{"token": words[i], "weight": round(float(drops[i]), 4)} for i in order[:top] if drops[i] > 1e-6]
+    return [{"token": words[i], "weight": round(float(drops[i]), 4)} for i in order[:top] if drops[i] >= MIN_INFLUENCE]
 
 
 # -- retraining -----------------------------------------------------------------------------------------------------
