@@ -168,6 +168,7 @@ def leaderboard_frame(candidates: Sequence[dict[str, Any]], best: str | None) ->
                 "trials": c.get("trials"),
                 "training time (s)": c.get("refit_time_s", c.get("search_train_time_s")),
                 "status": c.get("status"),
+                "reason": c.get("failure_reason", ""),
                 "hyperparameters": ", ".join(f"{k}={_short(v)}" for k, v in c.get("hyperparameters", {}).items()),
             }
         )
@@ -202,6 +203,7 @@ def leaderboard(candidates: Sequence[dict[str, Any]], best: str | None, objectiv
             "test macro F1": st.column_config.NumberColumn(format="%.3f"),
             "test ROC AUC (macro)": st.column_config.NumberColumn(format="%.3f"),
             "training time (s)": st.column_config.NumberColumn(format="%.2f"),
+            "reason": st.column_config.TextColumn(help="Why a candidate was not measured"),
             "hyperparameters": st.column_config.TextColumn(width="large"),
         },
     )

@@ -509,6 +509,9 @@ class SearchResult:
     search_time: dict[str, float]
     trials: list[Trial] = field(default_factory=list)
     best_estimator: str | None = None
+    # training rows the best configuration was tried on: FLAML tries big data on a sample first, so a refit on the
+    # whole training split costs about best_train_time * train rows / this
+    best_sample_size: dict[str, int] = field(default_factory=dict)
 
 
 def _estimator_classes() -> dict[str, type]:
@@ -592,6 +595,8 @@ def search(
         state = states.get(name)
         result.best_train_time[name] = float(getattr(state, "best_config_train_time", 0.0) or 0.0)
         result.search_time[name] = float(getattr(state, "total_time_used", 0.0) or 0.0)
+        sample = getattr(state, "best_config_sample_size", None)
+        result.best_sample_size[name] = int(sample) if sample else int(x_train.shape[0])
     return result
 
 

@@ -9,6 +9,7 @@ folder.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -18,8 +19,10 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +38,13 @@ from lib.settings import load_settings
 
 log = logging.getLogger("lakelens.automl")
 STATUS_EVERY_S = 1.0
+# Kept from the budget for what follows the last candidate: candidates.json and the final status.json.
+FINISH_S = 0.5
+# What a candidate's evaluation costs beyond its refit (scoring the training and test splits, the explanation — a
+# linear surrogate for non-linear models —, pickling, the records) per 10,000 training rows, until the job has
+# measured its own.
+EXTRA_GUESS_S = {"linear": 0.2, "other": 1.0}
+LINEAR = frozenset({"lrl1", "lrl2", "sgd"})
 
 
 class Terminated(BaseException):
@@ -49,9 +59,46 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated
 
 
+class OutOfTime(BaseException):
+    """The budget ran out while a candidate was being refit or measured (raised by a SIGALRM timer).
+
+    A ``BaseException`` for the same reason as :class:`Terminated`: no ``except Exception`` in a model library
+    should catch it and go on fitting.
+    """
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise :class:`OutOfTime` in the block once ``seconds`` have passed (``None``: no limit).
+
+    The timer interrupts Python code between calls into a model library (boosting rounds, trees of a forest, a
+    sleep); one long call into C (liblinear) ends before it is raised. Only the main thread gets signals, so
+    elsewhere (and where there is no SIGALRM) the block runs unlimited.
+    """
+    if seconds is None or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise OutOfTime
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, max(seconds, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def evaluation_reserve(budget_s: int) -> float:
-    """Seconds kept from the budget for refitting, measuring and explaining every candidate."""
+    """Seconds kept from the budget for refitting, measuring and explaining every candidate, before the search
+    has said what its candidates cost (see :meth:`Run.predicted_s`)."""
     return min(max(0.25 * budget_s, 3.0), 120.0)
+
+
+def _kind(estimator: str) -> str:
+    return "linear" if estimator in LINEAR else "other"
 
 
 class Run:
@@ -60,8 +107,12 @@ class Run:
         self.name = name
         self.config = jobs.read_config(backend, name)
         self.status = jobs.JobStatus.from_dict(jobs.read_json(backend, name, "status.json"))
-        self.started = time.monotonic()
+        # The budget counts from the job's creation (what the page shows as its time), not from this process's
+        # start: launching Python and importing the libraries is part of the job.
+        self.started = time.monotonic() - self.status.elapsed_s
+        self.deadline = self.started + self.config.budget_s
         self.last_write = 0.0
+        self.extra_s: dict[str, list[float]] = {"linear": [], "other": []}
 
     def save(self, **changes: Any) -> None:
         self.status = replace(self.status, updated=jobs.utcnow(), **changes)
@@ -79,6 +130,24 @@ class Run:
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
+
+    def left(self) -> float:
+        """Seconds of the budget left for candidates (what the final writes need is kept back)."""
+        return self.deadline - FINISH_S - time.monotonic()
+
+    def predicted_s(self, candidate: dict[str, Any], train_rows: int) -> float:
+        """What refitting, measuring, explaining and storing a candidate should take.
+
+        The refit is the best configuration's trial time in the search scaled to the whole training split (FLAML
+        tries large data on a sample first); the rest is what the job's earlier candidates of the same kind
+        (linear, or explained by a surrogate) took beyond their refit, or a guess before there is one.
+        """
+        sample = candidate.get("search_sample_size") or train_rows
+        refit = float(candidate.get("search_train_time_s") or 0.0) * train_rows / max(sample, 1)
+        seen = self.extra_s[_kind(candidate["estimator"])]
+        guess = max(EXTRA_GUESS_S[_kind(candidate["estimator"])] * train_rows / 10_000, 0.05)
+        extra = sum(seen) / len(seen) if seen else guess
+        return refit + extra
 
     def run(self) -> jobs.JobStatus:
         pid = os.getpid()
@@ -173,7 +242,7 @@ class Run:
 
         # -- ModelTuning: FLAML within what is left of the budget, shared between the feature sets
         self.enter("ModelTuning")
-        budget = max(config.budget_s - self.elapsed() - evaluation_reserve(config.budget_s), 3.0)
+        reserve = evaluation_reserve(config.budget_s)
         shares = {f: engine.FEATURE_SHARES.get(f, 1.0) for f in features}
         total_share = sum(shares.values())
         trials: list[engine.Trial] = []
@@ -188,12 +257,15 @@ class Run:
                     best_objective=overall.objective if overall else None,
                 )
 
-        search_started = time.monotonic()
+        train_rows = len(y_train)
         for index, (set_name, feature) in enumerate(features.items()):
-            # what is left of the search budget, in this set's share of what the remaining sets are due
-            left = budget - (time.monotonic() - search_started)
+            # What the candidates found so far will cost to evaluate is known from their trials; the sets still to
+            # search keep their share of the first guess. The search gets the rest, this set its share of it.
             due = sum(shares[f] for f in list(features)[index:])
-            seconds = max(left * shares[set_name] / due, 1.0) if total_share else left
+            known = sum(self.predicted_s({"name": n, **c}, train_rows) for n, c in searched.items())
+            keep = max(reserve, known + reserve * due / total_share)
+            left = self.deadline - time.monotonic() - keep
+            seconds = max(left * shares[set_name] / due, 1.0)
             with tempfile.TemporaryDirectory(prefix="lakelens-flaml-") as scratch:
                 result = engine.search(
                     feature.train,
@@ -219,6 +291,7 @@ class Run:
                     "validation_objective": result.best_objective[estimator],
                     "search_train_time_s": result.best_train_time[estimator],
                     "search_time_s": result.search_time[estimator],
+                    "search_sample_size": result.best_sample_size.get(estimator, train_rows),
                 }
         best_trial = max(trials, key=lambda t: t.objective, default=None)
         self.save(
@@ -247,6 +320,7 @@ class Run:
                 "validation_objective": searched[name]["validation_objective"],
                 "search_train_time_s": searched[name]["search_train_time_s"],
                 "search_time_s": searched[name]["search_time_s"],
+                "search_sample_size": searched[name]["search_sample_size"],
                 "trials": sum(1 for t in trials if t.estimator == name),
                 "status": "Pending",
             }
@@ -255,9 +329,30 @@ class Run:
         best_name = order[0]
         jobs.write_json(self.backend, self.name, "candidates.json", candidates)
         self.save(candidates_total=len(candidates), best_candidate=best_name)
+        # Best first, within the budget: a candidate whose predicted time does not fit in what is left is not
+        # refit, and one that is still being refit when the budget ends is given up. The first candidate that can
+        # be measured (the best, unless its refit fails) is always finished, however long it takes.
         for number, candidate in enumerate(candidates, start=1):
             self.checkpoint()
-            self._candidate(candidate, classes, dataset.values, features[candidate["features"]], parts)
+            measured = any(c["status"] == "Completed" for c in candidates)
+            needed, left = self.predicted_s(candidate, train_rows), self.left()
+            if measured and needed > left:
+                candidate.update(
+                    status="Failed",
+                    failure_reason=(
+                        f"Not refit: the time budget ran out (about {needed:.1f} s needed, {max(left, 0):.1f} s "
+                        f"left); give the job a longer budget to measure it."
+                    ),
+                )
+            else:
+                self._candidate(
+                    candidate,
+                    classes,
+                    dataset.values,
+                    features[candidate["features"]],
+                    parts,
+                    limit=left if measured else None,
+                )
             jobs.write_json(self.backend, self.name, "candidates.json", candidates)
             self.save(candidates_done=number)
         done = [c for c in candidates if c["status"] == "Completed"]
@@ -275,28 +370,35 @@ class Run:
         values: list[Any],
         feature: Features,
         parts: engine.Split,
+        *,
+        limit: float | None = None,
     ) -> None:
+        """Refit, measure, explain and store one candidate; ``limit`` bounds the seconds its computing may take."""
         name = candidate["name"]
         y_train = parts.train[1]
         y_test = parts.test[1]
         x_train, x_test, vocabulary, vectorizer = feature.train, feature.test, feature.names, feature.transformer
+        started = time.monotonic()
         try:
-            estimator, seconds = engine.refit(candidate["estimator"], candidate["hyperparameters"], x_train, y_train)
-            proba = engine.class_scores(estimator, x_test, len(classes))
-            report = metrics.evaluate(y_test, proba, classes)
-            train_pred = engine.class_scores(estimator, x_train, len(classes)).argmax(axis=1)
-            insight = explain.explain(
-                getattr(estimator, "model", estimator),
-                list(vocabulary),
-                classes,
-                x_train,
-                train_pred,
-                x_test,
-                proba.argmax(axis=1),
-                seed=self.config.seed,
-            )
-            model = engine.TextModel(vectorizer, estimator, classes, values)
-            buffer = _dump(model)
+            with time_limit(limit):
+                estimator, seconds = engine.refit(
+                    candidate["estimator"], candidate["hyperparameters"], x_train, y_train
+                )
+                proba = engine.class_scores(estimator, x_test, len(classes))
+                report = metrics.evaluate(y_test, proba, classes)
+                train_pred = engine.class_scores(estimator, x_train, len(classes)).argmax(axis=1)
+                insight = explain.explain(
+                    getattr(estimator, "model", estimator),
+                    list(vocabulary),
+                    classes,
+                    x_train,
+                    train_pred,
+                    x_test,
+                    proba.argmax(axis=1),
+                    seed=self.config.seed,
+                )
+                model = engine.TextModel(vectorizer, estimator, classes, values)
+                buffer = _dump(model)
             prefix = f"candidates/{name}/"
             jobs.write_json(self.backend, self.name, prefix + "metrics.json", report)
             jobs.write_json(self.backend, self.name, prefix + "explainability.json", insight)
@@ -307,13 +409,26 @@ class Run:
             )
         except (engine.StopSearch, Terminated, MemoryError):
             raise
+        except OutOfTime:
+            candidate.update(
+                status="Failed",
+                failure_reason=(
+                    f"Not measured: the time budget ran out while it was refit ({time.monotonic() - started:.1f} s); "
+                    "give the job a longer budget to measure it."
+                ),
+                evaluation_time_s=time.monotonic() - started,
+            )
+            return
         except Exception as exc:
             traceback.print_exc()
             candidate.update(status="Failed", failure_reason=f"{type(exc).__name__}: {str(exc)[:200]}")
             return
+        took = time.monotonic() - started
+        self.extra_s[_kind(candidate["estimator"])].append(max(took - seconds, 0.0))
         candidate.update(
             status="Completed",
             refit_time_s=seconds,
+            evaluation_time_s=took,
             test_accuracy=report["accuracy"],
             test_f1_macro=report["f1_macro"],
             test_roc_auc_macro=report["roc_auc_macro"],

@@ -268,10 +268,14 @@ def test_job_goes_through_autopilots_stages_and_records_everything(
     assert len(candidates) >= 3
     objectives = [c["validation_objective"] for c in candidates]
     assert objectives == sorted(objectives, reverse=True)
-    assert status.best_candidate == candidates[0]["name"]
+    assert status.best_candidate == candidates[0]["name"] and candidates[0]["status"] == "Completed"
+    assert status.elapsed_s <= 10 * 1.05  # the budget holds; what did not fit in it is not refit
     for candidate in candidates:
-        assert candidate["status"] == "Completed"
         assert candidate["hyperparameters"] and candidate["trials"] >= 1
+        if candidate["status"] != "Completed":
+            assert candidate["status"] == "Failed" and "the time budget ran out" in candidate["failure_reason"]
+            assert not (backend.root / jobs.candidate_key(name, candidate["name"], "model.joblib")).exists()
+            continue
         for record in ("metrics.json", "explainability.json", "model.joblib", "predictions.parquet"):
             assert (backend.root / jobs.candidate_key(name, candidate["name"], record)).is_file()
         insight = jobs.read_json(backend, name, f"candidates/{candidate['name']}/explainability.json")
@@ -286,8 +290,9 @@ def test_character_and_vader_candidates_are_searched_and_explained(
 ) -> None:
     backend, name, _ = trained
     candidates = {c["name"]: c for c in jobs.read_json(backend, name, "candidates.json")}
-    chars = [c for c in candidates.values() if c.get("features") == "chars"]
-    vader = [c for c in candidates.values() if c.get("features") == "vader"]
+    measured = [c for c in candidates.values() if c["status"] == "Completed"]
+    chars = [c for c in measured if c.get("features") == "chars"]
+    vader = [c for c in measured if c.get("features") == "vader"]
     assert chars and vader, sorted(candidates)
     assert {c["estimator"] for c in chars} <= {"lrl2", "sgd"} and {c["estimator"] for c in vader} <= {
         "lgbm",
@@ -296,9 +301,10 @@ def test_character_and_vader_candidates_are_searched_and_explained(
     }
     trials = jobs.read_json(backend, name, "trials.json")
     assert [t["trial"] for t in trials] == list(range(1, len(trials) + 1))  # one numbering over the three searches
+    for candidate in candidates.values():
+        assert candidate["trials"] == sum(1 for t in trials if t["estimator"] == candidate["name"]) >= 1
     for candidate in [*chars, *vader]:
         assert candidate["label"].endswith(" · char n-grams" if candidate in chars else " · VADER")
-        assert candidate["trials"] == sum(1 for t in trials if t["estimator"] == candidate["name"]) >= 1
         insight = jobs.read_json(backend, name, f"candidates/{candidate['name']}/explainability.json")
         tokens = [t["token"] for block in insight["classes"] for t in block["tokens"]]
         assert tokens  # the per-candidate insights, over the candidate's own features
@@ -327,6 +333,8 @@ def test_metrics_agree_with_the_stored_test_predictions(trained: tuple[LocalBack
     data = jobs.read_json(backend, name, "data.json")
     test_rows = sum(v["test"] for v in data["split"].values())
     for candidate in jobs.read_json(backend, name, "candidates.json"):
+        if candidate["status"] != "Completed":
+            continue  # not refit within the budget: no predictions
         raw = backend.read(jobs.candidate_key(name, candidate["name"], "predictions.parquet"))
         predictions = pd.read_parquet(io.BytesIO(raw))
         assert len(predictions) == test_rows
@@ -474,6 +482,36 @@ def test_a_runner_that_never_started_is_failed(fresh_backend: LocalBackend, monk
     monkeypatch.setattr(jobs, "START_GRACE_S", 0)
     status = jobs.read_status(fresh_backend, "ghost")
     assert status.status == "Failed" and "never started" in status.failure_reason
+
+
+def test_a_slow_refit_does_not_overrun_the_budget(fresh_backend: LocalBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second candidate's refit is made to take longer than the whole budget: the job still ends within its
+    budget (plus 5% for the final writes), the best candidate is measured, the slow one says why it was not, and
+    the ones after it are not refit at all."""
+    budget = 10
+    refit = engine.refit
+    calls: list[str] = []
+
+    def slow_refit(name: str, *args: object, **kwargs: object) -> object:
+        calls.append(name)
+        if len(calls) == 2:
+            time.sleep(2 * budget)  # interrupted by the runner's timer, or the job overruns
+        return refit(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "refit", slow_refit)
+    jobs.create_job(fresh_backend, _config("slow-refit", budget_s=budget))
+    status = runner.Run(fresh_backend, "slow-refit").run()  # in this process, so the patch applies
+    assert status.status == "Completed", status.failure_reason
+    assert status.elapsed_s <= budget * 1.05, [(s.stage, s.started, s.ended) for s in status.stages]
+    candidates = jobs.read_json(fresh_backend, "slow-refit", "candidates.json")
+    best, slow, *rest = candidates
+    assert status.best_candidate == best["name"] and best["status"] == "Completed"
+    assert (fresh_backend.root / jobs.candidate_key("slow-refit", best["name"], "model.joblib")).is_file()
+    assert slow["status"] == "Failed" and slow["failure_reason"].startswith("Not measured: the time budget ran out")
+    assert not (fresh_backend.root / jobs.candidate_key("slow-refit", slow["name"], "model.joblib")).exists()
+    for candidate in rest:  # nothing is left of the budget after the slow one
+        assert candidate["status"] == "Failed" and candidate["failure_reason"].startswith("Not refit: the time budget")
+    assert calls[:2] == [best["estimator"], slow["estimator"]] and len(calls) == 2
 
 
 def test_runner_reports_a_failure_in_its_status(fresh_backend: LocalBackend) -> None:
