@@ -418,5 +418,51 @@ def test_aws_queue_labels_and_retrain_query(aws: AwsBackend, lake: Path) -> None
     expected = override.where(override.notna(), _stars(source["star_rating"]))
     with_text = source["review_body"].fillna("").str.strip() != ""
     profile = engine.profile(aws, config)  # the training query, through Athena
-    assert {c.name: c.rows for c in profile.classes} == expected[with_text].value_counts().to_dict()
+    counts = expected[with_text].value_counts().to_dict()
+    assert {c.name: c.rows for c in profile.classes} == counts
     assert profile.human_labels == int((override.notna() & with_text).sum())
+
+    # the retrain itself: a training process reading through Athena, its records in S3
+    jobs.start_job(aws, config)
+    status = jobs.wait(aws, "aws-relabel", timeout_s=240)
+    assert status.status == "Completed", status.failure_reason
+    record = jobs.read_json(aws, "aws-relabel", "data.json")
+    assert record["human_labels"] == profile.human_labels and record["labels_table"] == "demo.reviews_scored_labels"
+    assert {c["name"]: c["rows"] for c in record["profile"]["classes"]} == counts
+    (entry,) = review.retrained(aws, queue)
+    assert entry["job"] == "aws-relabel" and entry["parent_job"] == JOB and entry["change_pts"] is not None
+
+
+def test_aws_the_page_labels_the_least_confident_review_into_s3(
+    aws: AwsBackend, lake: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[2]
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("LAKELENS_LAKE_ROOT", raising=False)
+    for name, value in {
+        "LAKELENS_BACKEND": "aws",
+        "LAKELENS_S3_LAKE": f"s3://{BUCKET}/lake/",
+        "LAKELENS_ENDPOINT_URL": aws.settings.endpoint_url or "",
+        "LAKELENS_AWS_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    order = _expected_queue(_scored(lake))
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("pages/automl.py")
+    at.query_params["job"] = JOB
+    at.query_params["review"] = SCORED
+    at.run()
+    assert not at.exception, at.exception
+    assert f"Review **{order[0]}**" in " ".join(m.value for m in at.markdown)
+    at.text_input(key="review.who").set_value("fay").run()
+    next(b for b in at.button if b.label == "Positive").click().run()
+    assert not at.exception, at.exception
+    labels = _s3_labels(aws)
+    assert labels[["review_id", "label", "labelled_by"]].values.tolist() == [[order[0], "positive", "fay"]]
+    assert f"Review **{order[1]}**" in " ".join(m.value for m in at.markdown)
+    assert {m.label: m.value for m in at.metric}["Labelled"] == "1"
