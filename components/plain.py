@@ -23,6 +23,15 @@ def defanged(text: str) -> str:
     return _LINKS.sub(r"\\\1", text)
 
 
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=])")
+
+
+def literal(text: str) -> str:
+    """A text from the lake (a review) shown as written: every Markdown character escaped, so a line that starts with
+    ``#`` is no heading and ``**`` no bold; line breaks kept."""
+    return "  \n".join(_MARKDOWN.sub(r"\\\1", line) for line in text.split("\n"))
+
+
 def plain(text: str) -> str:
     """A one-line label: :func:`defanged`, line breaks as spaces."""
     return defanged(text.replace("\n", " "))

@@ -14,7 +14,7 @@ import streamlit as st
 
 from components.automl_views import url_get, url_set
 from components.feedback import friendly_errors
-from components.plain import defanged, plain
+from components.plain import literal, plain
 from lib import data
 from lib.automl import jobs, review
 
@@ -150,7 +150,7 @@ def _card(queue: review.Queue, row: dict[str, Any]) -> str | None:
             facts.append(f"{plain(str(row['rating']))} stars ({row.get('stars_sentiment') or 'no sentiment'})")
         facts.append(f"the model says **{predicted}** with {float(confidence or 0):.0%} confidence")
         st.markdown(" · ".join(facts))
-        st.markdown(defanged(str(row.get("text") or "")).replace("\n", "  \n"))
+        st.markdown(literal(str(row.get("text") or "")))
         tokens = _tokens(queue, str(row.get("text") or ""), str(predicted))
         if tokens:
             st.caption(

@@ -214,14 +214,14 @@ def main() -> None:
         frame = views.jobs_frame(summaries)
         picked = views.job_picker(frame, selected if source == "local" else None, key="automl.jobs")
         if picked and picked != selected:
-            views.url_set(job=picked, source="local", candidate=None)
+            views.url_set(job=picked, source="local", candidate=None, review=None, queue=None)
             selected, source = picked, "local"
     else:
         st.caption("No local jobs yet: start one above (a 60-second job on the demo reviews is a good first try).")
     if settings.backend == "aws":
         clicked = views.autopilot_section(selected if source == "autopilot" else None)
         if clicked and (clicked != selected or source != "autopilot"):
-            views.url_set(job=clicked, source="autopilot", candidate=None)
+            views.url_set(job=clicked, source="autopilot", candidate=None, review=None, queue=None)
             selected, source = clicked, "autopilot"
         if source == "autopilot" and selected:
             with friendly_errors():

@@ -466,3 +466,14 @@ def test_aws_the_page_labels_the_least_confident_review_into_s3(
     assert labels[["review_id", "label", "labelled_by"]].values.tolist() == [[order[0], "positive", "fay"]]
     assert f"Review **{order[1]}**" in " ".join(m.value for m in at.markdown)
     assert {m.label: m.value for m in at.metric}["Labelled"] == "1"
+
+
+def test_a_name_with_quotes_is_a_value_not_sql(backend: LocalBackend) -> None:
+    queue = review.open_queue(backend, SCORED)
+    order = _expected_queue(_scored(backend.root))
+    hostile = "o'brien' OR '1'='1"
+    queue, answer = review.label(backend, queue, order[0], "skip", who=hostile)
+    assert answer.labelled_by == hostile and _labels(backend.root)["labelled_by"].tolist() == [hostile]
+    mine = [r["review_id"] for r in review.next_reviews(backend, queue, who=hostile, limit=2)]
+    theirs = [r["review_id"] for r in review.next_reviews(backend, queue, who="o'brien", limit=2)]
+    assert mine == order[1:3] and theirs == order[:2]  # the skip is the hostile name's own, nobody else's
