@@ -330,6 +330,19 @@ def automl_page(lake: Path) -> Callable[[], dict[str, Any]]:
     return run
 
 
+def review_queue(lake: Path) -> Callable[[], dict[str, Any]]:
+    _use_lake(lake)
+    import importlib
+
+    read = importlib.import_module("lib.automl.bench_hook").review_queue_data
+
+    def run() -> dict[str, Any]:
+        result: dict[str, Any] = read(lake)
+        return result
+
+    return run
+
+
 MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
     "sentiment_page": sentiment_page,
     "sentiment_duckdb_hand": duckdb_baseline,
@@ -343,6 +356,7 @@ MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
     "list_50k_first_page": listing,
     "describe_1000_partitions": describe_partitions,
     "automl_finished_job": automl_page,
+    "automl_review_queue": lambda lake: review_queue(lake),
 }
 # -- ingest at the dataset's scale: an Amazon-layout TSV of 1 GB and 5 GB into Parquet partitioned by category --------
 DEFAULT_INGEST_SIZES = ("1GB", "5GB")
@@ -531,12 +545,19 @@ def prepare_lake(base: Path, rows: int, log: Callable[[str], None], names: list[
         log("loading the table into SQLite for the Datasette-style baseline (not timed)")
         build_sqlite(lake)
     automl_marker = folder / "automl-ready.json"
-    if "automl_finished_job" in wanted and not automl_marker.exists():
+    if {"automl_finished_job", "automl_review_queue"} & wanted and not automl_marker.exists():
         log("training a small AutoML job to render (not timed)")
         from lib.automl.bench_hook import ensure_finished_job
 
         ensure_finished_job(backend)
         automl_marker.write_text(json.dumps({"job": "bench-finished-job"}))
+    review_marker = folder / "review-ready.json"
+    if "automl_review_queue" in wanted and not review_marker.exists():
+        log("scoring demo.reviews with made-up predictions and writing 200 answers for the review queue (not timed)")
+        from lib.automl.bench_hook import ensure_scored_table
+
+        ensure_scored_table(backend, lake)
+        review_marker.write_text(json.dumps({"table": "demo.reviews_scored_bench"}))
     backend.close()
     return lake
 
@@ -756,6 +777,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ingest_sizes = [QUICK_INGEST_SIZE] if args.quick else [t for t in args.ingest_sizes.split(",") if t.strip()]
     for text in ingest_sizes:
+        if text.strip().lower() in ("0", "none"):
+            continue
         try:
             size = _size(text.strip())
         except ValueError:

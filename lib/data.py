@@ -284,25 +284,29 @@ def automl_model(job: str, candidate: str, sha256: str | None) -> Any:
     return _automl_model(settings_key(settings()), job, candidate, sha256)
 
 
-# -- the review queue (lib.automl.review): progress and the latest answers, re-read after each of this session's
-# answers (``stamp``) and every 20 s for colleagues' -------------------------------------------------------------
+# -- the review queue (lib.automl.review): the queue's size scans every id, so it is kept until the scored table
+# changes (its update time); progress and the latest answers are re-read after each of this session's answers
+# (``stamp``) and every 20 s for colleagues' ------------------------------------------------------------------------
+@st.cache_data(ttl=3600, show_spinner="Counting the reviews in the queue…", max_entries=100)
+def _review_totals(key: str, table: str, id_column: str | None, mode: str, updated: str) -> dict[str, int]:
+    from lib.automl import review
+
+    return review.totals(backend(), review.open_queue(backend(), table, id_column=id_column), mode)  # type: ignore[arg-type]
+
+
 @st.cache_data(ttl=20, show_spinner=False, max_entries=200)
 def _review_state(key: str, table: str, id_column: str | None, mode: str, who: str, stamp: int) -> dict[str, Any]:
     from lib.automl import review
 
     queue = review.open_queue(backend(), table, id_column=id_column)
-    state = review.progress(backend(), queue, mode, who=who)  # type: ignore[arg-type]
-    recent = (
-        backend().run_query(review.recent_sql(queue), max_rows=20, database=queue.scored.database).frame
-        if queue.labels is not None
-        else None
-    )
-    state["recent"] = [] if recent is None else recent.to_dict("records")
+    counted = _review_totals(key, table, id_column, mode, str(queue.scored.update_time or ""))
+    state = review.progress(backend(), queue, mode, who=who, counted=counted)  # type: ignore[arg-type]
+    state["recent"] = review.recent(backend(), queue)
     return state
 
 
 def review_state(table: str, id_column: str | None, mode: str, who: str, stamp: int) -> dict[str, Any]:
-    """The queue's progress (``review.progress``) and its 20 latest answers."""
+    """The queue's progress (``review.progress``) and its 20 latest answers with the start of their texts."""
     return _review_state(settings_key(settings()), table, id_column, mode, who, stamp)
 
 

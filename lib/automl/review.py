@@ -133,7 +133,9 @@ def scored_tables(tables: list[TableDef], job: str | None = None) -> list[TableD
     return [
         t
         for t in tables
-        if t.parameters.get("lakelens.automl_job") and (job is None or t.parameters.get("lakelens.automl_job") == job)
+        if t.parameters.get("lakelens.automl_job")
+        and not t.parameters.get("lakelens.labels_for")  # a labels table names its job too
+        and (job is None or t.parameters.get("lakelens.automl_job") == job)
     ]
 
 
@@ -166,6 +168,11 @@ def open_queue(
     scored = backend.get_table(database, name)
     job = scored.parameters.get("lakelens.automl_job", "")
     candidate = scored.parameters.get("lakelens.automl_candidate", "")
+    if scored.parameters.get("lakelens.labels_for"):
+        raise AutoMLError(
+            f"Table {scored.qualified_name} holds the labels of {scored.parameters['lakelens.labels_for']}; review "
+            "that table instead."
+        )
     if not job or _column(scored, "predicted_sentiment") is None or _column(scored, "confidence") is None:
         raise AutoMLError(
             f"Table {scored.qualified_name} holds no predictions; score a table first (`python -m lib automl predict`, "
@@ -262,21 +269,30 @@ def stars_sentiment(queue: Queue) -> str:
     return f"(CASE {stars} WHEN -1 THEN 'negative' WHEN 0 THEN 'neutral' WHEN 1 THEN 'positive' END)"
 
 
-def _where(queue: Queue, mode: Mode, who: str | None) -> str:
+def _in_queue(queue: Queue, mode: Mode) -> list[str]:
+    """The rows the queue is made of, answered or not: a prediction and an id (and, for ``disagree``, stars that
+    give another sentiment)."""
     parts = [f"{_q('predicted_sentiment')} IS NOT NULL", f"{_q(queue.id_column)} IS NOT NULL"]
     if mode == "disagree":
         stars = stars_sentiment(queue)
         parts.append(f"{stars} IS NOT NULL AND {_q('predicted_sentiment')} <> {stars}")
     elif mode != "doubt":
         raise AutoMLError(f"The queue shows {' or '.join(MODES)} reviews, not {mode!r}.")
+    return parts
+
+
+def _answered(queue: Queue, who: str | None) -> str:
+    """The ids that leave ``who``'s queue: labelled by anyone, or skipped by ``who``."""
+    answered = f"{_q('label')} <> {_lit(SKIP)}"
+    if who:
+        answered = f"({answered} OR {_q('labelled_by')} = {_lit(who)})"
+    return f"SELECT {_q('review_id')} FROM {_table_sql(queue.labels_database, queue.labels_name)} WHERE {answered}"
+
+
+def _where(queue: Queue, mode: Mode, who: str | None) -> str:
+    parts = _in_queue(queue, mode)
     if queue.labels is not None:
-        answered = f"{_q('label')} <> {_lit(SKIP)}"
-        if who:
-            answered = f"({answered} OR {_q('labelled_by')} = {_lit(who)})"
-        parts.append(
-            f"{_id_text(queue)} NOT IN (SELECT {_q('review_id')} FROM "
-            f"{_table_sql(queue.labels_database, queue.labels_name)} WHERE {answered})"
-        )
+        parts.append(f"{_id_text(queue)} NOT IN ({_answered(queue, who)})")
     return " AND ".join(parts)
 
 
@@ -293,12 +309,21 @@ def queue_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None, lim
     )
 
 
-def pending_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None) -> str:
-    """How many reviews the queue holds (for this analyst: what is left)."""
+def totals_sql(queue: Queue, mode: Mode = "doubt") -> str:
+    """How many reviews (distinct ids) the queue is made of, answered or not: the one count that scans every id,
+    the same until the scored table is replaced (the page keeps it)."""
+    return (
+        f"SELECT count(DISTINCT {_id_text(queue)}) AS {_q('reviews')} "
+        f"FROM {_table_sql(queue.scored.database, queue.scored.name)} WHERE {' AND '.join(_in_queue(queue, mode))}"
+    )
+
+
+def answered_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None) -> str:
+    """How many of those reviews have left ``who``'s queue (the answered ids are the small side of the join)."""
     return (
         f"SELECT count(DISTINCT {_id_text(queue)}) AS {_q('reviews')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} "
-        f"WHERE {_where(queue, mode, who)}"
+        f"WHERE {' AND '.join(_in_queue(queue, mode))} AND {_id_text(queue)} IN ({_answered(queue, who)})"
     )
 
 
@@ -330,17 +355,38 @@ def labellers_sql(queue: Queue) -> str:
 
 
 def recent_sql(queue: Queue, limit: int = 20) -> str:
-    """The latest answers, with the start of each review's text (the labels table joined to the scored one)."""
-    s, lab = _q("s"), _q("l")
+    """The latest answers (the labels table alone; :func:`texts_sql` adds the start of each review's text)."""
     return (
-        f"SELECT {lab}.{_q('labelled_at')}, {lab}.{_q('labelled_by')}, {lab}.{_q('review_id')}, {lab}.{_q('label')}, "
-        f"{lab}.{_q('predicted_sentiment')}, round({lab}.{_q('confidence')}, 3) AS {_q('confidence')}, "
-        f"substr({s}.{_q(queue.text_column)}, 1, 160) AS {_q('text')} "
-        f"FROM {_table_sql(queue.labels_database, queue.labels_name)} AS {lab} "
-        f"LEFT JOIN {_table_sql(queue.scored.database, queue.scored.name)} AS {s} "
-        f"ON CAST({s}.{_q(queue.id_column)} AS varchar) = {lab}.{_q('review_id')} "
-        f"ORDER BY {lab}.{_q('label_id')} DESC LIMIT {max(1, int(limit))}"
+        f"SELECT {_q('labelled_at')}, {_q('labelled_by')}, {_q('review_id')}, {_q('label')}, "
+        f"{_q('predicted_sentiment')}, round({_q('confidence')}, 3) AS {_q('confidence')} "
+        f"FROM {_table_sql(queue.labels_database, queue.labels_name)} "
+        f"ORDER BY {_q('label_id')} DESC LIMIT {max(1, int(limit))}"
     )
+
+
+def texts_sql(queue: Queue, review_ids: list[str]) -> str:
+    """The start of the text of a few reviews, by id (a list of values: the engine skips what cannot match)."""
+    values = ", ".join(_lit(str(i)) for i in dict.fromkeys(review_ids)) or "NULL"
+    return (
+        f"SELECT {_id_text(queue)} AS {_q('review_id')}, max(substr({_q(queue.text_column)}, 1, 160)) AS {_q('text')} "
+        f"FROM {_table_sql(queue.scored.database, queue.scored.name)} WHERE {_id_text(queue)} IN ({values}) "
+        "GROUP BY 1"
+    )
+
+
+def recent(backend: Backend, queue: Queue, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest answers with the start of each review's text."""
+    if queue.labels is None:
+        return []
+    frame = _run(backend, recent_sql(queue, limit), queue.scored.database, max_rows=limit)
+    rows = [{k: (None if _missing(v) else _plain(v)) for k, v in r.items()} for r in frame.to_dict("records")]
+    if rows:
+        texts = _run(backend, texts_sql(queue, [str(r["review_id"]) for r in rows]), queue.scored.database)
+        by_id = dict(zip(texts["review_id"].astype(str), texts["text"], strict=True))
+        for row in rows:
+            text = by_id.get(str(row["review_id"]))
+            row["text"] = None if text is None or _missing(text) else str(text)
+    return rows
 
 
 # -- reading --------------------------------------------------------------------------------------------------------
@@ -377,18 +423,34 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def progress(backend: Backend, queue: Queue, mode: Mode = "doubt", *, who: str | None = None) -> dict[str, Any]:
-    """What the CLI prints and the page shows: reviews in the queue, labelled so far, agreement with the model,
-    answers per label and per analyst, and the jobs retrained with these labels."""
+def totals(backend: Backend, queue: Queue, mode: Mode = "doubt") -> dict[str, int]:
+    """Reviews with a prediction, and reviews in this mode's queue (answered or not)."""
     database = queue.scored.database
-    scored = _run(
-        backend,
-        f"SELECT count(DISTINCT {_id_text(queue)}) AS {_q('reviews')} FROM {_table_sql(database, queue.scored.name)} "
-        f"WHERE {_q('predicted_sentiment')} IS NOT NULL",
-        database,
+    counts = {"reviews_with_prediction": int(_run(backend, totals_sql(queue, "doubt"), database)["reviews"].iloc[0])}
+    counts["in_queue"] = (
+        counts["reviews_with_prediction"]
+        if mode == "doubt"
+        else int(_run(backend, totals_sql(queue, mode), database)["reviews"].iloc[0])
     )
-    total = int(scored["reviews"].iloc[0]) if len(scored) else 0
-    left = _run(backend, pending_sql(queue, mode, who=who), database)
+    return counts
+
+
+def progress(
+    backend: Backend,
+    queue: Queue,
+    mode: Mode = "doubt",
+    *,
+    who: str | None = None,
+    counted: dict[str, int] | None = None,
+) -> dict[str, Any]:
+    """What the CLI prints and the page shows: reviews in the queue, labelled so far, agreement with the model,
+    answers per label and per analyst, and the jobs retrained with these labels. ``counted`` is :func:`totals`, when
+    the caller keeps it."""
+    database = queue.scored.database
+    counted = counted or totals(backend, queue, mode)
+    answered = 0
+    if queue.labels is not None:
+        answered = int(_run(backend, answered_sql(queue, mode, who=who), database)["reviews"].iloc[0])
     out: dict[str, Any] = {
         "table": queue.scored.qualified_name,
         "labels_table": queue.labels_qualified,
@@ -396,8 +458,9 @@ def progress(backend: Backend, queue: Queue, mode: Mode = "doubt", *, who: str |
         "candidate": queue.candidate,
         "id_column": queue.id_column,
         "mode": mode,
-        "reviews_with_prediction": total,
-        "left_in_queue": int(left["reviews"].iloc[0]) if len(left) else 0,
+        "reviews_with_prediction": counted["reviews_with_prediction"],
+        "in_queue": counted["in_queue"],
+        "left_in_queue": counted["in_queue"] - answered,
         "labelled": 0,
         "agree_with_model": 0,
         "agreement": None,

@@ -137,6 +137,10 @@ def test_answers_leave_the_queue_skips_only_for_the_skipper_and_the_latest_answe
     # bob corrects alice's answer for a later on: the latest answer is a's label
     queue, _ = review.label(backend, queue, a, "neutral", who="bob", predicted=predicted[a], when=t0 + timedelta(1))
     assert backend.get_table("demo", "reviews_scored_labels").parameters["lakelens.labels_for"] == SCORED
+    listed = review.scored_tables(backend.list_tables("demo"), JOB)
+    assert [t.qualified_name for t in listed] == [SCORED]  # the labels table is no queue of its own
+    with pytest.raises(AutoMLError, match="holds the labels of demo.reviews_scored"):
+        review.open_queue(backend, "demo.reviews_scored_labels")
 
     alice = [r["review_id"] for r in review.next_reviews(backend, queue, who="alice", limit=3)]
     bob = [r["review_id"] for r in review.next_reviews(backend, queue, who="bob", limit=3)]
@@ -156,9 +160,13 @@ def test_answers_leave_the_queue_skips_only_for_the_skipper_and_the_latest_answe
     by = {p["labelled_by"]: (p["answers"], p["skips"]) for p in state["labellers"]}
     assert by == {"alice": (2, 1), "bob": (2, 0)}
     assert state["left_in_queue"] == len(_expected_queue(frame, {a, b, c}))
-    recent = backend.run_query(review.recent_sql(queue), max_rows=20).frame
-    assert recent["review_id"].tolist()[0] == a and len(recent) == 4
-    assert recent.set_index("review_id")["text"].dropna().map(len).max() <= 160
+    recent = review.recent(backend, queue)
+    # newest first: bob's correction (a day later), alice's skip (a second later), then the two at t0
+    assert [(r["review_id"], r["label"]) for r in recent[:2]] == [(a, "neutral"), (b, "skip")]
+    assert {(r["review_id"], r["label"]) for r in recent[2:]} == {(a, "negative"), (c, "positive")}
+    texts = frame.drop_duplicates("review_id").set_index("review_id")["review_body"]
+    assert all(r["text"] == (texts[r["review_id"]] or "")[:160] or r["text"] is None for r in recent)
+    assert recent[0]["text"] == str(texts[a])[:160]
 
 
 def _label_many(args: tuple[str, str, list[str], str]) -> int:
