@@ -317,30 +317,22 @@ def describe_partitions(lake: Path) -> Callable[[], dict[str, Any]]:
     return run
 
 
-def automl_page(lake: Path) -> Callable[[], dict[str, Any]]:
-    _use_lake(lake)
-    import importlib
+def automl_hook(function: str) -> Callable[[Path], Callable[[], dict[str, Any]]]:
+    """A measurement made by a function of lib/automl/bench_hook.py (the AutoML page's reads), through lib.data."""
 
-    render = importlib.import_module("lib.automl.bench_hook").render_finished_job_data
+    def measurement(lake: Path) -> Callable[[], dict[str, Any]]:
+        _use_lake(lake)
+        import importlib
 
-    def run() -> dict[str, Any]:
-        result: dict[str, Any] = render(lake)
-        return result
+        read = getattr(importlib.import_module("lib.automl.bench_hook"), function)
 
-    return run
+        def run() -> dict[str, Any]:
+            result: dict[str, Any] = read(lake)
+            return result
 
+        return run
 
-def review_queue(lake: Path) -> Callable[[], dict[str, Any]]:
-    _use_lake(lake)
-    import importlib
-
-    read = importlib.import_module("lib.automl.bench_hook").review_queue_data
-
-    def run() -> dict[str, Any]:
-        result: dict[str, Any] = read(lake)
-        return result
-
-    return run
+    return measurement
 
 
 MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
@@ -355,8 +347,8 @@ MEASUREMENTS: dict[str, Callable[[Path], Callable[[], dict[str, Any]]]] = {
     "sql_1m_download": sql_million_download,
     "list_50k_first_page": listing,
     "describe_1000_partitions": describe_partitions,
-    "automl_finished_job": automl_page,
-    "automl_review_queue": lambda lake: review_queue(lake),
+    "automl_finished_job": automl_hook("render_finished_job_data"),
+    "automl_review_queue": automl_hook("review_queue_data"),
 }
 # -- ingest at the dataset's scale: an Amazon-layout TSV of 1 GB and 5 GB into Parquet partitioned by category --------
 DEFAULT_INGEST_SIZES = ("1GB", "5GB")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -95,3 +96,21 @@ def page(browser: object) -> Iterator[object]:
     tab = context.new_page()
     yield tab
     context.close()
+
+
+def train_demo_job(backend: Any, name: str, budget_s: int = 10) -> None:
+    """A completed AutoML job on the demo reviews, sentiment from the stars (the shortest budget a job accepts)."""
+    from lib.automl import jobs
+
+    config = jobs.JobConfig(
+        name=name,
+        database="demo",
+        table="reviews",
+        text_column="review_body",
+        label_column="star_rating",
+        label_source="rating",
+        budget_s=budget_s,
+    )
+    jobs.start_job(backend, config)
+    status = jobs.wait(backend, name, timeout_s=240)
+    assert status.status == "Completed", status.failure_reason

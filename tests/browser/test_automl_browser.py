@@ -96,24 +96,13 @@ def _card_id(page: Any) -> str:
 def test_label_three_reviews_with_the_keyboard_and_see_them_in_the_labels_table(app: App, page: Any) -> None:
     import pandas as pd
 
-    from lib.automl import jobs
     from lib.backends.local import LocalBackend
-    from tests.conftest import local_settings
+    from tests.conftest import local_settings, train_demo_job
 
     page.goto(app.url)
     page.get_by_text("LakeLens").first.wait_for(timeout=120_000)  # the demo lake is there
     backend = LocalBackend(local_settings(app.lake))
-    config = jobs.JobConfig(
-        name=REVIEW_JOB,
-        database="demo",
-        table="reviews",
-        text_column="review_body",
-        label_column="star_rating",
-        label_source="rating",
-        budget_s=10,
-    )
-    jobs.start_job(backend, config)
-    assert jobs.wait(backend, REVIEW_JOB, timeout_s=240).status == "Completed"
+    train_demo_job(backend, REVIEW_JOB)
     backend.close()
 
     # Score the reviews from the page, then open the queue.

@@ -26,7 +26,7 @@ from lib.backends.local import LocalBackend
 from lib.errors import AutoMLError, NotFound
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
-from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated
+from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job
 
 pytest_plugins = ("tests.aws_standin",)
 
@@ -39,18 +39,7 @@ def lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("predict") / "lake"
     shutil.copytree(demo_lake_dir, root)
     backend = LocalBackend(local_settings(root))
-    config = jobs.JobConfig(
-        name=JOB,
-        database="demo",
-        table="reviews",
-        text_column="review_body",
-        label_column="star_rating",
-        label_source="rating",
-        budget_s=10,
-    )
-    jobs.start_job(backend, config)
-    status = jobs.wait(backend, JOB, timeout_s=240)
-    assert status.status == "Completed", status.failure_reason
+    train_demo_job(backend, JOB)
     backend.close()
     return root
 

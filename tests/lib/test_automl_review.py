@@ -29,7 +29,7 @@ from lib.backends.local import LocalBackend
 from lib.errors import AutoMLError
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
-from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated
+from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job
 
 pytest_plugins = ("tests.aws_standin",)
 
@@ -43,18 +43,7 @@ def lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("review") / "lake"
     shutil.copytree(demo_lake_dir, root)
     backend = LocalBackend(local_settings(root))
-    config = jobs.JobConfig(
-        name=JOB,
-        database="demo",
-        table="reviews",
-        text_column="review_body",
-        label_column="star_rating",
-        label_source="rating",
-        budget_s=10,
-    )
-    jobs.start_job(backend, config)
-    status = jobs.wait(backend, JOB, timeout_s=240)
-    assert status.status == "Completed", status.failure_reason
+    train_demo_job(backend, JOB)
     predict.run(backend, predict.plan(backend, JOB, "demo.reviews", SCORED))
     backend.close()
     return root
@@ -139,7 +128,7 @@ def test_answers_leave_the_queue_skips_only_for_the_skipper_and_the_latest_answe
     assert backend.get_table("demo", "reviews_scored_labels").parameters["lakelens.labels_for"] == SCORED
     listed = review.scored_tables(backend.list_tables("demo"), JOB)
     assert [t.qualified_name for t in listed] == [SCORED]  # the labels table is no queue of its own
-    with pytest.raises(AutoMLError, match="holds the labels of demo.reviews_scored"):
+    with pytest.raises(AutoMLError, match=r"holds the labels of demo\.reviews_scored"):
         review.open_queue(backend, "demo.reviews_scored_labels")
 
     alice = [r["review_id"] for r in review.next_reviews(backend, queue, who="alice", limit=3)]

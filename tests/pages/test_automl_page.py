@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from lib.automl import autopilot, jobs
 from lib.backends.local import LocalBackend
-from tests.conftest import local_settings, read_curated
+from tests.conftest import local_settings, read_curated, train_demo_job
 from tests.lib.test_autopilot import ANALYSIS, MODEL_QUALITY, WHEN, _candidate, _offline_client
 
 pytest_plugins = ("tests.aws_fixtures",)
@@ -37,18 +37,7 @@ def trained_lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
     root = tmp_path_factory.mktemp("automl-page") / "lake"
     shutil.copytree(demo_lake_dir, root)
     backend = LocalBackend(local_settings(root))
-    config = jobs.JobConfig(
-        name=JOB,
-        database="demo",
-        table="reviews",
-        text_column="review_body",
-        label_column="star_rating",
-        label_source="rating",
-        budget_s=10,
-    )
-    jobs.start_job(backend, config)
-    status = jobs.wait(backend, JOB, timeout_s=240)
-    assert status.status == "Completed", status.failure_reason
+    train_demo_job(backend, JOB)
     backend.close()
     return root
 
