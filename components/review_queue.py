@@ -18,6 +18,7 @@ from components.plain import literal, plain
 from lib import data
 from lib.automl import jobs, review
 
+_BACK = "__back__"
 _ICONS = {
     "negative": ":material/sentiment_dissatisfied:",
     "neutral": ":material/sentiment_neutral:",
@@ -91,10 +92,18 @@ def _queue(queue: review.Queue, mode: review.Mode, who: str) -> None:
             "Nothing left to label in this queue"
             + (": every review where the model and the stars disagree has an answer." if mode == "disagree" else ".")
         )
-    else:
-        answered = _card(queue, batch[0])
-        if answered:
-            _answer(queue, batch, batch_key, answered, who)
+    history_key = f"review.history.{queue.scored.qualified_name}.{mode}.{who}"
+    history: list[dict[str, Any]] = st.session_state.setdefault(history_key, [])
+    if batch:
+        answered = _card(queue, batch[0], back=bool(history))
+        if answered == _BACK:  # the last review answered comes back; a new answer replaces that one
+            st.session_state[batch_key] = [history.pop(), *batch]
+            st.rerun()
+        elif answered:
+            _answer(queue, batch, batch_key, answered, who, history)
+    elif history and st.button("Back to the last review answered", icon=":material/undo:", shortcut="Backspace"):
+        st.session_state[batch_key] = [history.pop()]
+        st.rerun()
     _recent(state)
     _retrain(queue, state)
 
@@ -140,8 +149,8 @@ def _progress(state: dict[str, Any], queue: review.Queue) -> None:
         )
 
 
-def _card(queue: review.Queue, row: dict[str, Any]) -> str | None:
-    """One review with what the model said and why; returns the answer clicked or keyed, if any."""
+def _card(queue: review.Queue, row: dict[str, Any], *, back: bool) -> str | None:
+    """One review with what the model said and why; returns the answer clicked or keyed (or :data:`_BACK`)."""
     predicted = row.get("predicted_sentiment")
     confidence = row.get("confidence")
     with st.container(border=True, key="review.card"):
@@ -150,6 +159,11 @@ def _card(queue: review.Queue, row: dict[str, Any]) -> str | None:
             facts.append(f"{plain(str(row['rating']))} stars ({row.get('stars_sentiment') or 'no sentiment'})")
         facts.append(f"the model says **{predicted}** with {float(confidence or 0):.0%} confidence")
         st.markdown(" · ".join(facts))
+        if row.get("_answered"):
+            st.caption(
+                f"You answered **{row['_answered']}**: a new label replaces it (the latest label counts; a skip "
+                "leaves it as it is)."
+            )
         st.markdown(literal(str(row.get("text") or "")))
         tokens = _tokens(queue, str(row.get("text") or ""), str(predicted))
         if tokens:
@@ -157,9 +171,19 @@ def _card(queue: review.Queue, row: dict[str, Any]) -> str | None:
                 f"Words that carry **{predicted}** here (how much its probability drops without each): "
                 + ", ".join(f"{plain(t['token'])} {t['weight']:+.2f}" for t in tokens)
             )
-        keys = st.columns(len(queue.answers))
+        keys = st.columns(len(queue.answers) + 1)
         clicked = None
-        for cell, answer in zip(keys, queue.answers, strict=True):
+        if keys[-1].button(
+            "Back",
+            icon=":material/undo:",
+            key="review.back",
+            shortcut="Backspace",
+            disabled=not back,
+            width="stretch",
+            help="The last review you answered, to answer it again",
+        ):
+            clicked = _BACK
+        for cell, answer in zip(keys, queue.answers, strict=False):
             key = review.key_for(answer, queue.classes)
             if cell.button(
                 f"{answer.capitalize()}",
@@ -184,7 +208,14 @@ def _tokens(queue: review.Queue, text: str, predicted: str) -> list[dict[str, An
     return review.token_influence(model, text, predicted)
 
 
-def _answer(queue: review.Queue, batch: list[dict[str, Any]], batch_key: str, answer: str, who: str) -> None:
+def _answer(
+    queue: review.Queue,
+    batch: list[dict[str, Any]],
+    batch_key: str,
+    answer: str,
+    who: str,
+    history: list[dict[str, Any]],
+) -> None:
     row = batch[0]
     _, stored = review.label(
         data.backend(),
@@ -196,6 +227,8 @@ def _answer(queue: review.Queue, batch: list[dict[str, Any]], batch_key: str, an
         confidence=row.get("confidence"),
     )
     st.session_state[batch_key] = [r for r in batch[1:] if r["review_id"] != row["review_id"]]
+    history.append({**row, "_answered": stored.label})
+    del history[:-50]  # Back reaches the last 50 answers of this session
     st.session_state["review.stamp"] = _stamp() + 1
     if queue.labels is None:
         data.clear()  # the labels table was just registered: listings show it

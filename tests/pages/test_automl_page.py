@@ -428,6 +428,28 @@ def test_review_queue_labels_the_least_confident_review_and_shows_progress(writa
     next(b for b in at.button if b.label == "Skip").click().run()
     assert f"Review **{order[2]}**" in _card_text(at)
     assert {m.label: m.value for m in at.metric}["Labelled"] == "1"  # a skip is not a label
+    # Back twice: the skipped review, then the first one, which is answered again; the latest answer counts
+    at.button(key="review.back").click().run()
+    assert f"Review **{order[1]}**" in _card_text(at) and "You answered **skip**" in " ".join(
+        c.value for c in at.caption
+    )
+    at.button(key="review.back").click().run()
+    assert f"Review **{order[0]}**" in _card_text(at)
+    assert at.button(key="review.back").disabled  # nothing further back
+    next(b for b in at.button if b.label == "Positive").click().run()
+    assert not at.exception, at.exception
+    files = list((writable_app / "curated" / "demo" / "reviews_scored_labels").glob("*.parquet"))
+    stored = pd.concat([pd.read_parquet(f) for f in files]).sort_values("label_id")
+    assert stored[["review_id", "label"]].values.tolist() == [
+        [order[0], "negative"],
+        [order[1], "skip"],
+        [order[0], "positive"],
+    ]
+    assert f"Review **{order[1]}**" in _card_text(at)  # the queue goes on from where Back took it
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Labelled"] == "1" and shown["Agree with the model"] == (
+        "100%" if stored["predicted_sentiment"].iloc[-1] == "positive" else "0%"
+    )
     assert at.query_params["review"] == "demo.reviews_scored"
 
     disagree = _queue_order(writable_app, {order[0], order[1]}, disagree=True)
