@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from components import automl_views as views
-from components import review_queue
+from components import autopilot_views, review_queue, score_form
 from components.feedback import friendly_errors
 from components.report_pins import pin_chart, pin_table
 from components.routing import require_app
@@ -91,7 +91,7 @@ def local_job(name: str) -> None:
     with st.expander("Every measure, one column per candidate", icon=":material/table_chart:"):
         st.dataframe(views.side_by_side(reports), width="stretch", column_config=None)
     with st.expander("Score a table with this job and write the predictions to the lake", icon=":material/output:"):
-        views.score_form(name, config, done, status.best_candidate)
+        score_form.score_form(name, config, done, status.best_candidate)
     if st.toggle(
         "Review the model's doubts: label the reviews it is least sure of, then retrain",
         value=bool(views.url_get("review")),
@@ -219,13 +219,13 @@ def main() -> None:
     else:
         st.caption("No local jobs yet: start one above (a 60-second job on the demo reviews is a good first try).")
     if settings.backend == "aws":
-        clicked = views.autopilot_section(selected if source == "autopilot" else None)
+        clicked = autopilot_views.autopilot_section(selected if source == "autopilot" else None)
         if clicked and (clicked != selected or source != "autopilot"):
             views.url_set(job=clicked, source="autopilot", candidate=None, review=None, queue=None)
             selected, source = clicked, "autopilot"
         if source == "autopilot" and selected:
             with friendly_errors():
-                views.autopilot_job(selected)
+                autopilot_views.autopilot_job(selected)
     if source == "local" and selected:
         with friendly_errors():
             try:
