@@ -43,8 +43,16 @@ def open_sql_page(app: App, page: object, query: str = "") -> None:
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
 
 
+# The editor of the script run on screen: right after a tab switch or a new tab, the page can still hold the last
+# run's editor, marked stale, until Streamlit removes it.
+LIVE_EDITOR = f"[data-testid='stElementContainer']:not([data-stale='true']) {EDITOR_FRAME}"
+
+
 def type_sql(page: object, text: str) -> None:
-    editor = page.frame_locator(EDITOR_FRAME).locator(".ace_editor")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "(selector) => document.querySelectorAll(selector).length === 1", arg=LIVE_EDITOR, timeout=30_000
+    )
+    editor = page.frame_locator(LIVE_EDITOR).locator(".ace_editor")  # type: ignore[attr-defined]
     editor.click()
     page.keyboard.press("Control+a")  # type: ignore[attr-defined]
     page.keyboard.press("Delete")  # type: ignore[attr-defined]

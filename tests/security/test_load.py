@@ -181,6 +181,8 @@ class Session(threading.Thread):
                 return
             time.sleep(0.2)
             at.run()
+        if not at.dataframe:  # the query ended after this tree was drawn: the next rerun shows its result
+            at.run()
         self.queries += 1
         self.problems += problems_on(at, sql)
         if self.problems:
