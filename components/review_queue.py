@@ -199,13 +199,20 @@ def _card(queue: review.Queue, row: dict[str, Any], *, back: bool) -> str | None
 
 
 def _tokens(queue: review.Queue, text: str, predicted: str) -> list[dict[str, Any]]:
+    """The words of the review on screen, scored once per review (not again on every rerun of the page)."""
     if not text.strip() or not queue.candidate:
         return []
-    try:
-        model = data.automl_model(queue.job, queue.candidate, queue.model_sha256)
-    except Exception:  # the words are a help, not the answer: the review can be labelled without them
-        return []
-    return review.token_influence(model, text, predicted)
+    seen: dict[tuple[str, str, str], list[dict[str, Any]]] = st.session_state.setdefault("review.tokens", {})
+    key = (queue.job, queue.candidate, text)
+    if key not in seen:
+        try:
+            model = data.automl_model(queue.job, queue.candidate, queue.model_sha256)
+        except Exception:  # the words are a help, not the answer: the review can be labelled without them
+            return []
+        if len(seen) >= 100:
+            seen.clear()
+        seen[key] = review.token_influence(model, text, predicted)
+    return seen[key]
 
 
 def _answer(

@@ -414,6 +414,14 @@ def test_review_queue_labels_the_least_confident_review_and_shows_progress(writa
     assert not at.exception, at.exception
     assert at.toggle(key=f"automl.review.{JOB}").value is True  # the link opens the queue
     assert f"Review **{order[0]}**" in _card_text(at)
+    # the words shown as carrying the prediction are words of this review's text
+    import re
+
+    frame = pd.read_parquet(writable_app / "curated" / "demo" / "reviews_scored")
+    text = str(frame.drop_duplicates("review_id").set_index("review_id").loc[order[0], "review_body"]).lower()
+    why = next(c.value for c in at.caption if c.value.startswith("Words that carry"))
+    words = re.findall(r"([^\s,:]+) \+\d\.\d\d", why.split("):", 1)[1])
+    assert words and all(re.search(rf"\b{re.escape(w)}\b", text) for w in words), (why, text)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Labelled"] == "0" and shown["Left in your queue"] == f"{len(order):,}"
     at.text_input(key="review.who").set_value("erin").run()
