@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import present, report_pins
 from components.backend_badge import backend_lines, sidebar_badge
 from components.feedback import friendly_errors
 from components.metrics import metric_row
+from components.reports import pins as report_pins
+from components.reports import present
 from components.sign_in import require_sign_in
-from lib import data, demo
+from lib import data
 from lib.backends.local import LocalBackend
 from lib.errors import LakeLensError
+from lib.lake import demo
 from lib.paths import human_bytes
 
 st.set_page_config(page_title="LakeLens", page_icon=":material/water:", layout="wide")

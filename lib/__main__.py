@@ -2,6 +2,6 @@ from __future__ import annotations
 
 import sys
 
-from lib.cli import main
+from lib.cli.commands import main
 
 sys.exit(main())

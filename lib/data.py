@@ -27,9 +27,9 @@ from lib.backends.base import (
     QueryResult,
 )
 from lib.catalog import TableDef
-from lib.lake import PrefixStats, Preview, prefix_stats, preview_object
-from lib.params import ParamValue
+from lib.lake.objects import PrefixStats, Preview, prefix_stats, preview_object
 from lib.settings import Settings, load_settings
+from lib.sql.params import ParamValue
 
 
 def settings() -> Settings:

@@ -7,10 +7,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import automl_views as views
-from components import autopilot_views, review_queue, score_form
+from components.automl import autopilot as autopilot_views
+from components.automl import review_queue, score_form
+from components.automl import views as views
 from components.feedback import friendly_errors
-from components.report_pins import pin_chart, pin_table
+from components.reports.pins import pin_chart, pin_table
 from components.routing import require_app
 from lib import data
 from lib.automl import jobs

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components.ingest_form import ingest_form
-from components.object_table import TAB_CATALOG, TAB_INGEST, TAB_KEY, TAB_OBJECTS, object_browser
+from components.lake.ingest_form import ingest_form
+from components.lake.object_table import TAB_CATALOG, TAB_INGEST, TAB_KEY, TAB_OBJECTS, object_browser
+from components.lake.table_detail import catalog_browser
 from components.routing import require_app
-from components.table_detail import catalog_browser
 
 require_app()
 

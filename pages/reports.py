@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import report_view
 from components.feedback import friendly_errors
+from components.reports import view as report_view
 from components.routing import require_app
 
 require_app()

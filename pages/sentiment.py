@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import present
-from components import sentiment_controls as controls
-from components import sentiment_sections as sections
 from components.feedback import friendly_errors
+from components.reports import present
 from components.routing import require_app
+from components.sentiment import controls as controls
+from components.sentiment import sections as sections
 from lib import sentiment as s
 
 

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import (
-    plan_panel,
-    report_view,
-    sql_completions,
-    sql_editor,
-    sql_memory,
-    sql_params,
-    sql_results,
-    sql_tabs,
-)
-from components.chart_builder import chart_builder
 from components.feedback import friendly_errors
+from components.reports import view as report_view
 from components.routing import require_app
-from components.schema_sidebar import load_schema, schema_sidebar
+from components.sql import completions as sql_completions
+from components.sql import editor as sql_editor
+from components.sql import memory as sql_memory
+from components.sql import params as sql_params
+from components.sql import plan_panel
+from components.sql import results as sql_results
+from components.sql import tabs as sql_tabs
+from components.sql.chart_builder import chart_builder
+from components.sql.schema_sidebar import load_schema, schema_sidebar
 from lib import data
-from lib.chart_suggest import decode
+from lib.charts import decode
 from lib.sql import week1_queries
 
 require_app()

@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import demo
 from lib.backends.local import LocalBackend
+from lib.lake import demo
 from lib.settings import Settings, load_settings
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
 

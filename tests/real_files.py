@@ -247,7 +247,7 @@ def write_amazon_tsv_large(path: Path, rows: int, bad_line_after: int | None = N
     written in chunks; with ``bad_line_after``, one malformed row (a field too many) follows that many rows."""
     import pyarrow.csv as pacsv
 
-    from lib import demo
+    from lib.lake import demo
 
     options = pacsv.WriteOptions(delimiter="\t", quoting_style="none", include_header=False)
     with path.open("wb") as handle:

@@ -32,7 +32,7 @@ from lib.automl import jobs
 from lib.backends.base import Backend
 from lib.catalog import Column, TableDef, arrow_type_to_glue, parquet_table, validate_identifier
 from lib.errors import AutoMLError, LakeLensError, NotFound
-from lib.lake import objects_under
+from lib.lake.objects import objects_under
 
 BATCH_ROWS = 10_000  # rows scored at a time: a batch of texts, its TF-IDF matrix and its scores fit in a few MB
 PREDICTED = "predicted_sentiment"

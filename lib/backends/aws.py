@@ -46,8 +46,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from lib import params as paramsmod
-from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -76,9 +74,11 @@ from lib.errors import (
     SqlError,
     TableNotFound,
 )
-from lib.params import ParamValue
 from lib.paths import clean_key
 from lib.settings import Settings
+from lib.sql import params as paramsmod
+from lib.sql import plan as planmod
+from lib.sql.params import ParamValue
 
 Service = Literal["s3", "glue", "athena", "sts"]
 

@@ -18,9 +18,9 @@ import pandas as pd
 
 from lib.catalog import Partition, TableDef
 from lib.errors import LakeLensError, NotFound
-from lib.params import ParamValue
-from lib.plan import Plan
 from lib.settings import Settings
+from lib.sql.params import ParamValue
+from lib.sql.plan import Plan
 
 
 @dataclass(frozen=True)

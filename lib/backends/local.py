@@ -33,8 +33,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from lib import params as paramsmod
-from lib import plan as planmod
 from lib import sql as sqlmod
 from lib.backends.base import (
     Backend,
@@ -70,9 +68,11 @@ from lib.errors import (
     SqlError,
     TableNotFound,
 )
-from lib.params import ParamValue
 from lib.paths import clean_key
 from lib.settings import Settings
+from lib.sql import params as paramsmod
+from lib.sql import plan as planmod
+from lib.sql.params import ParamValue
 
 _TMP_MARK = ".lakelens-tmp-"
 _LISTING_TTL_S = 1.0  # a table's file list is reused this long (the queries of one page load)

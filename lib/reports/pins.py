@@ -18,8 +18,8 @@ from typing import Any
 import sqlglot
 from sqlglot.errors import SqlglotError
 
-from lib.report import ReportItem
 from lib.reports.document import Block, ChartKind, append_block, new_report_text, parse
+from lib.reports.export import ReportItem
 from lib.reports.store import ReportStore, Snapshot
 
 _TRACE_KINDS: dict[str, ChartKind] = {"bar": "bar", "histogram": "histogram", "pie": "pie"}

@@ -17,10 +17,10 @@ import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from lib.chart_suggest import SENTIMENT_COLORS, ChartSpec, build_figure, suggest
+from lib.charts import SENTIMENT_COLORS, ChartSpec, build_figure, suggest
 from lib.errors import LakeLensError
-from lib.report import ReportItem, render_html
 from lib.reports.document import Block
+from lib.reports.export import ReportItem, render_html
 from lib.reports.markdown import to_html
 from lib.reports.run import guard
 from lib.reports.store import Snapshot, StoredReport
@@ -206,7 +206,7 @@ def export_html(stored: StoredReport, lake: str, database: str) -> str:
                 )
             )
         elif shown.kind == "table" and shown.frame is not None:
-            from lib.report import table_item
+            from lib.reports.export import table_item
 
             items.append(table_item(block.heading, "", lake, shown.frame, **details))
         elif shown.kind == "metric":

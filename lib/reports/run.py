@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from lib import sql as sqlmod
 from lib.backends.base import Backend, QueryResult
 from lib.errors import LakeLensError, SqlError, SqlRefused
-from lib.estimate import athena_cost_usd, estimate_scan
 from lib.reports.document import Block
 from lib.reports.store import ReportStore, Snapshot, StoredReport
+from lib.sql.estimate import athena_cost_usd, estimate_scan
 
 MAX_SNAPSHOT_ROWS = 1000  # used when a caller gives no limit; refresh keeps the LAKELENS_MAX_ROWS setting's rows
 

@@ -17,9 +17,9 @@ import boto3
 import pandas as pd
 import pytest
 
-from lib import demo
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 from tests.browser.conftest import App, _require_browser, assert_no_exception, running_app, screenshot, wait_for_app

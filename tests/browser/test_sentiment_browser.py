@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import demo, ingest
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
+from lib.lake import demo, ingest
 from tests import course_notebook as course
 from tests.browser.conftest import App, _require_browser, assert_no_exception, running_app, screenshot, wait_for_app
 from tests.conftest import local_settings, read_curated

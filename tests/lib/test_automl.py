@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import cli
 from lib.automl import engine, explain, jobs, metrics, runner
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
+from lib.cli import commands as cli
 from lib.errors import AutoMLError
 from tests.conftest import lake_checksums, local_settings, read_curated
 

@@ -18,12 +18,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import cli, demo, sentiment
+from lib import sentiment
 from lib.automl import jobs, predict
 from lib.backends.aws import AwsBackend
 from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
+from lib.cli import commands as cli
 from lib.errors import AutoMLError, NotFound
+from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job

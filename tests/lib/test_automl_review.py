@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib import cli, demo
 from lib.automl import engine, jobs, predict, review
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from lib.cli import commands as cli
 from lib.errors import AutoMLError
+from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job
@@ -299,7 +300,7 @@ def test_a_retrain_takes_peoples_labels_first(backend: LocalBackend) -> None:
 
 
 def test_retraining_without_labels_or_without_the_id_column_is_refused(backend: LocalBackend, tmp_path: Path) -> None:
-    from lib import ingest
+    from lib.lake import ingest
 
     queue = review.open_queue(backend, SCORED)
     with pytest.raises(AutoMLError, match=r"No review of demo\.reviews_scored is labelled yet"):

@@ -23,11 +23,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from lib import demo, lake, sentiment
+from lib import sentiment
 from lib.backends.aws import AwsBackend
 from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
 from lib.catalog import Column, delimited_table
+from lib.lake import demo
+from lib.lake import objects as lake
 from lib.sql import week1_queries
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
@@ -216,7 +218,7 @@ def registered(prefix: str, name: str) -> Callable[[Backend], Any]:
     """``python -m lib register``: an existing lake folder as a table, then read back with SQL."""
 
     def compute(backend: Backend) -> Any:
-        from lib import ingest
+        from lib.lake import ingest
 
         table = ingest.register_prefix(backend, prefix, database="uploads", table=name, replace=True)
         sql = f"SELECT count(*) AS n, count(DISTINCT review_id) AS ids, sum(star_rating) AS stars FROM uploads.{name}"
@@ -292,7 +294,7 @@ def table_profile(qualified: str) -> Callable[[Backend], Any]:
     """``python -m lib profile --table``: the Catalog's column statistics (the time they were computed aside)."""
 
     def compute(backend: Backend) -> Any:
-        from lib import profile
+        from lib.sql import profile
 
         database, _, name = qualified.partition(".")
         table = backend.get_table(database, name)
@@ -579,7 +581,7 @@ def test_an_ingested_file_reads_the_same_on_both_backends(
     lakes: Lakes, tmp_path: Path, filename: str, body: str, options: dict[str, Any]
 ) -> None:
     """The Lake page's ingest: raw file and curated copy registered on each backend, then read back with SQL."""
-    from lib import ingest
+    from lib.lake import ingest
 
     path = tmp_path / filename
     path.write_text(body)

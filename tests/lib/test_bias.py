@@ -17,7 +17,7 @@ import math
 import pandas as pd
 import pytest
 
-from lib import bias
+from lib.sentiment import bias
 
 CELLS = pd.DataFrame(
     {

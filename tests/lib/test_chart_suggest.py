@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from lib.chart_suggest import ChartSpec, build_figure, decode, encode, prepare, suggest, title_for, validate
+from lib.charts import ChartSpec, build_figure, decode, encode, prepare, suggest, title_for, validate
 from lib.errors import LakeLensError
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lib import demo
 from lib.backends.aws import AwsBackend
+from lib.lake import demo
 from tests.aws_fixtures import BUCKET, FAKE_SECRET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 from tests.lib.test_aws_parity import normal_csv

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from lib import curate, demo
 from lib.backends.local import LocalBackend
 from lib.errors import IngestCancelled, IngestError, TableNotFound
+from lib.lake import curate, demo
 from tests.conftest import local_settings
 
 ROOT = Path(__file__).resolve().parents[2]

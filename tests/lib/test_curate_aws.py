@@ -12,10 +12,10 @@ import boto3
 import pandas as pd
 import pytest
 
-from lib import curate
 from lib.backends.aws import AwsBackend
 from lib.catalog import Column, delimited_table
 from lib.errors import IngestError, TableNotFound
+from lib.lake import curate
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from lib import demo
 from lib.backends.local import LocalBackend
+from lib.lake import demo
 from tests.conftest import DEMO_ROWS
 
 

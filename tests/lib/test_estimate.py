@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lib.backends.local import LocalBackend
-from lib.estimate import ATHENA_MIN_BYTES, athena_cost_usd, estimate_scan
+from lib.sql.estimate import ATHENA_MIN_BYTES, athena_cost_usd, estimate_scan
 
 CURATED = Path("curated") / "reviews"
 RAW = Path("raw") / "reviews"

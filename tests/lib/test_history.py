@@ -11,7 +11,7 @@ import pytest
 from lib.backends.base import QueryStats
 from lib.backends.local import LocalBackend
 from lib.errors import LakeLensError, NotFound
-from lib.history import History, HistoryEntry, SavedQueries
+from lib.sql.history import History, HistoryEntry, SavedQueries
 from tests.conftest import local_settings
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

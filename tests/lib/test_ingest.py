@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import ingest
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import IngestError, LakeLensError, PathError
+from lib.lake import ingest
 from tests import aws_fixtures
 from tests.aws_fixtures import BUCKET, REGION
 from tests.conftest import lake_checksums

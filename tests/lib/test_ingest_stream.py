@@ -18,9 +18,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from lib import ingest, ingest_stream
 from lib.backends.local import LocalBackend
 from lib.errors import IngestCancelled, IngestError, TableNotFound
+from lib.lake import ingest
+from lib.lake import stream as ingest_stream
 from tests import aws_fixtures
 from tests.conftest import local_settings
 from tests.real_files import write_amazon_tsv, write_amazon_tsv_large

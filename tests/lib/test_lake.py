@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import lake
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from lib.lake import objects as lake
 from tests import aws_fixtures
 from tests.aws_fixtures import BUCKET, REGION
 from tests.conftest import DEMO_ROWS

@@ -13,12 +13,12 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from lib import params as paramsmod
-from lib import script
 from lib import sql as sqlmod
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import ParameterError
+from lib.sql import params as paramsmod
+from lib.sql import script
 from tests.aws_fixtures import column, seed_athena_results, seed_small_reviews
 from tests.lib.test_cli import run_cli
 

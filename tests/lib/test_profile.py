@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 
-from lib import profile, script
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import SqlError
+from lib.sql import profile, script
 from tests.aws_fixtures import column, seed_athena_results, seed_small_reviews
 from tests.lib.test_cli import run_cli
 

@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import plotly.express as px
 
-from lib.report import chart_item, render_html, table_item
+from lib.reports.export import chart_item, render_html, table_item
 
 
 def test_report_is_self_contained_and_carries_the_context() -> None:

@@ -18,7 +18,6 @@ from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import NotFound, ReportError
 from lib.paths import human_bytes
-from lib.report import chart_item, table_item
 from lib.reports import render, run
 from lib.reports.document import (
     Block,
@@ -29,6 +28,7 @@ from lib.reports.document import (
     parse_attributes,
     replace_block_sql,
 )
+from lib.reports.export import chart_item, table_item
 from lib.reports.markdown import to_html
 from lib.reports.pins import add_items
 from lib.reports.store import ReportStore

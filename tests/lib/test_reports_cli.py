@@ -8,7 +8,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from lib.backends.local import LocalBackend
-from lib.cli import main
+from lib.cli.commands import main
 from lib.reports.store import ReportStore
 from tests.lib.test_reports import HOSTILE
 

@@ -14,11 +14,11 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from lib import bias
 from lib import sentiment as s
 from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, TableDef, delimited_table, parquet_table
 from lib.errors import CatalogError, LakeLensError
+from lib.sentiment import bias
 from tests.conftest import local_settings, read_curated
 
 KAGGLE_COLUMNS = [

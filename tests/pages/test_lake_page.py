@@ -21,9 +21,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lib import ingest
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from lib.lake import ingest
 from lib.settings import Settings
 from tests import aws_fixtures
 from tests.aws_fixtures import BUCKET, REGION

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from lib import demo
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
+from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
 from tests.conftest import local_settings

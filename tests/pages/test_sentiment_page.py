@@ -527,7 +527,7 @@ def test_charts_and_the_bias_table_pin_to_the_report(demo_env: Path) -> None:
 @pytest.fixture
 def course_lake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, pd.DataFrame]]:
     """A new lake holding only the course's clothing file (its Kaggle layout, missing fields and all)."""
-    from lib import ingest
+    from lib.lake import ingest
     from tests.real_files import write_kaggle_clothing
 
     path = write_kaggle_clothing(tmp_path / "womens_clothing_ecommerce_reviews.csv")

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components.sentiment_charts import SENTIMENT_COLOURS
-from lib.chart_suggest import ChartSpec, encode
-from lib.history import History
+from components.sentiment.charts import SENTIMENT_COLOURS
+from lib.charts import ChartSpec, encode
 from lib.paths import human_bytes
 from lib.sql import week1_queries
+from lib.sql.history import History
 from tests.aws_fixtures import aws_settings, column, moto_server, seed_athena_results  # noqa: F401  (fixtures)
 from tests.conftest import lake_checksums, local_settings, read_curated
 

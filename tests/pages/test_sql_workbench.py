@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import sql_tabs
+from components.sql import tabs as sql_tabs
 from tests.aws_fixtures import aws_settings, column, moto_server, seed_athena_results  # noqa: F401  (fixtures)
 from tests.pages.test_sql_page import (  # noqa: F401  (fixtures)
     ROOT,
@@ -78,7 +78,7 @@ def test_history_and_saved_queries_keep_the_values(lake: Path) -> None:  # noqa:
     at = sql_page({"sql": PARAM_SQL, "p_cat": "Toys", "p_stars": "5"})
     wait_done(at)
     from lib.backends.local import LocalBackend
-    from lib.history import History, SavedQueries
+    from lib.sql.history import History, SavedQueries
     from tests.conftest import local_settings
 
     backend = LocalBackend(local_settings(lake))

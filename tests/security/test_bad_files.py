@@ -32,11 +32,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lib import ingest
 from lib.backends.aws import AwsBackend
 from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
 from lib.errors import IngestError
+from lib.lake import ingest
 from tests.aws_fixtures import BUCKET
 from tests.conftest import lake_checksums
 from tests.security.conftest import Ledger
@@ -228,7 +228,7 @@ PROBE = textwrap.dedent(
     """
     import json, sys
     from pathlib import Path
-    from lib import ingest
+    from lib.lake import ingest
     from lib.backends.local import LocalBackend
     from lib.errors import LakeLensError
     from lib.settings import load_settings

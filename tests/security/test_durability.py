@@ -31,7 +31,7 @@ import pytest
 
 from lib.automl import jobs
 from lib.backends.local import LocalBackend
-from lib.history import History, HistoryEntry, SavedQueries
+from lib.sql.history import History, HistoryEntry, SavedQueries
 from tests.conftest import local_settings
 from tests.security.conftest import Ledger
 
@@ -46,7 +46,7 @@ ZYGOTE = textwrap.dedent(
     from lib.automl import jobs
     from lib.backends.local import LocalBackend
     from lib.catalog import Column, parquet_table
-    from lib.history import History, HistoryEntry, SavedQueries
+    from lib.sql.history import History, HistoryEntry, SavedQueries
     from lib.settings import load_settings
 
     lake, acks = sys.argv[1], sys.argv[2]

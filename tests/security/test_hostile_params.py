@@ -17,11 +17,11 @@ from pathlib import Path
 import boto3
 import pytest
 
-from lib import params as paramsmod
-from lib import script
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.errors import LakeLensError, ParameterError
+from lib.sql import params as paramsmod
+from lib.sql import script
 from tests.aws_fixtures import BUCKET, REGION, column, make_aws_settings, moto_post, seed_athena_results
 from tests.conftest import lake_checksums, local_settings
 from tests.lib.test_cli import run_cli
@@ -257,7 +257,7 @@ def test_markdown_in_a_link_draws_nothing(demo_lake_dir: Path, tmp_path: Path, m
     labels and messages render Markdown, and an image would be fetched from the other site."""
     import re
 
-    from components import sql_tabs
+    from components.sql import tabs as sql_tabs
     from tests.pages.test_sql_page import ROOT, sql_page, wait_done
 
     root = tmp_path / "lake"

@@ -73,9 +73,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from sklearn.metrics import accuracy_score, f1_score
 
-    from lib import ingest
     from lib.automl import jobs, predict
     from lib.backends.local import LocalBackend
+    from lib.lake import ingest
     from lib.settings import load_settings
 
     work = Path(tempfile.mkdtemp(prefix="lakelens-real-text-"))
