@@ -11,7 +11,6 @@ from components.reports import pins as report_pins
 from components.reports import present
 from components.sign_in import require_sign_in
 from lib import data
-from lib.backends.local import LocalBackend
 from lib.errors import LakeLensError
 from lib.lake import demo
 from lib.paths import human_bytes
@@ -53,22 +52,24 @@ PAGES = {
 
 
 def ensure_lake() -> None:
-    """On first start with an empty local lake, build the demo lake (once, even with several sessions)."""
+    """On first start with an empty lake folder, build the demo lake (once, even with several sessions). A lake
+    that is not a folder on this machine (S3) is never written unasked: `python -m lib demo` builds it there."""
     settings = data.settings()
     backend = data.backend(settings)
-    if not isinstance(backend, LocalBackend):
+    folder = backend.lake_folder
+    if folder is None:
         data.check()
         return
-    if backend.root.exists():
+    if folder.exists():
         data.check()
-    if demo.exists(backend) or not demo.lake_is_empty(backend.root):
+    if demo.exists(backend) or not demo.lake_is_empty(folder):
         return
     with data.demo_lock(settings.identity()):
         if demo.exists(backend):
             return
         notice = st.empty()
         with notice.container():
-            st.info(f"First start: building the demo lake with {settings.demo_rows:,} reviews in {backend.root}.")
+            st.info(f"First start: building the demo lake with {settings.demo_rows:,} reviews in {folder}.")
             bar = st.progress(0.0, text="Preparing")
             demo.build(backend, settings.demo_rows, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
         notice.empty()

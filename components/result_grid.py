@@ -93,7 +93,7 @@ def download_buttons(
     stem = _file_stem(sql, settings)
     help_text = "Every row of the result, not only the rows shown; the backend writes the file."
     if not _exports(backend):
-        if not hasattr(backend, "result_location"):
+        if type(backend).result_location is Backend.result_location:  # the engine keeps no result file
             st.caption("Whole-result downloads are not available on this backend.")
             return
         st.download_button(
@@ -148,7 +148,9 @@ def _exporter(
 
 def _athena_result(backend: Backend, query_id: str) -> Callable[[], bytes]:
     def build() -> bytes:
-        location = str(backend.result_location(query_id))  # type: ignore[attr-defined]
+        location = backend.result_location(query_id)
+        if location is None:
+            raise LakeLensError(f"The {backend.engine_name} engine kept no result file for the query {query_id}.")
         key = backend.location_key(location)
         if key is None:
             raise LakeLensError(f"Athena wrote the result to {location}, outside the lake; download it from there.")

@@ -131,7 +131,7 @@ def toolbar(stored: StoredReport) -> None:
     """Refresh, Edit, Slides, Versions, Export and All reports, in one row."""
     bar = st.container(horizontal=True, gap="small")
     if bar.button("Refresh", key="reports.refresh", icon=":material/refresh:", type="primary"):
-        if data.backend().kind == "aws":
+        if data.backend().bills_scans:
             st.session_state["reports.confirm"] = stored.slug
         else:
             do_refresh(stored)

@@ -146,6 +146,8 @@ _WRANGLER_LOCK = threading.Lock()
 
 class AwsBackend(Backend):
     kind = "aws"
+    engine_name = "Athena"
+    bills_scans = True
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -363,6 +365,15 @@ class AwsBackend(Backend):
         """The ``s3://`` URI of a lake key: Glue and Athena need full locations, the rest of LakeLens keys."""
         return f"s3://{self.bucket}/{self._s3_key(key)}"
 
+    # -- capabilities ---------------------------------------------------------------------------------------
+    def location(self, key: str) -> str:
+        return self.to_s3_location(clean_key(key, folder=True))
+
+    def scan_cost_usd(self, scanned_bytes: int) -> float | None:
+        from lib.sql.estimate import athena_cost_usd
+
+        return athena_cost_usd(scanned_bytes)
+
     def location_key(self, location: str) -> str | None:
         root = f"s3://{self.bucket}/{self.base}"
         text = location.strip()
@@ -442,7 +453,7 @@ class AwsBackend(Backend):
                 body.close()
         return data
 
-    def write(
+    def _write(
         self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
     ) -> ObjectInfo:
         normal = clean_key(key)
@@ -455,7 +466,7 @@ class AwsBackend(Backend):
             )
         return self.stat(normal)
 
-    def write_file(
+    def _write_file(
         self,
         key: str,
         path: Path,
@@ -492,7 +503,7 @@ class AwsBackend(Backend):
             )
         return self.stat(normal)
 
-    def delete(self, key: str) -> None:
+    def _delete(self, key: str) -> None:
         normal = clean_key(key)
         if not normal or normal.endswith("/"):
             return  # as on the local backend: deleting a folder key removes no object
@@ -536,7 +547,7 @@ class AwsBackend(Backend):
                     )
         return out
 
-    def create_database(self, name: str, description: str = "") -> None:
+    def _create_database(self, name: str, description: str = "") -> None:
         validate_identifier(name, "database")
         database_input = {"Name": name, "Description": description}
         with self._aws_errors(f"create the Glue database {name}"):
@@ -598,7 +609,7 @@ class AwsBackend(Backend):
             next_token = None
         return PartitionPage([_partition(item) for item in page], next_token)
 
-    def register_table(
+    def _register_table(
         self, table: TableDef, *, partitions: list[Partition] | None = None, replace: bool = False
     ) -> TableDef:
         validate_identifier(table.database, "database")
@@ -702,7 +713,7 @@ class AwsBackend(Backend):
                     PartitionsToDelete=[{"Values": v} for v in values[start : start + GLUE_DELETE_BATCH]],
                 )
 
-    def drop_table(self, database: str, table: str) -> None:
+    def _drop_table(self, database: str, table: str) -> None:
         with self._aws_errors(
             f"drop the table {database}.{table}",
             missing=TableNotFound(f"Table {database}.{table} does not exist in the catalog."),
@@ -723,6 +734,8 @@ class AwsBackend(Backend):
         limit = max_rows or self.settings.max_rows
         default_db = database or self.settings.database
         statement = sqlmod.check(sql, allow_writes=self.settings.allow_writes, default_database=default_db)
+        if statement.kind == "write":
+            self._writing("sql", sql)
         timeout = timeout_s or self.settings.query_timeout_s
         bound = self._bind(sql, statement, params)
         key = query_id
@@ -756,7 +769,7 @@ class AwsBackend(Backend):
             ),
         )
 
-    def run_statement(
+    def _run_statement(
         self,
         sql: str,
         *,

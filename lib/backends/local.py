@@ -134,6 +134,7 @@ def _hidden(name: str) -> bool:
 
 class LocalBackend(Backend):
     kind = "local"
+    engine_name = "DuckDB"
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -173,6 +174,25 @@ class LocalBackend(Backend):
         if resolved != root and root not in resolved.parents:
             raise PathError(f"The key {key!r} points outside the lake (through a link); LakeLens refuses it.")
         return path
+
+    # -- capabilities ---------------------------------------------------------------------------------------
+    def location(self, key: str) -> str:
+        return LAKE_SCHEME + clean_key(key, folder=True)
+
+    @property
+    def lake_folder(self) -> Path:
+        return self.root
+
+    def _replace_folder(self, prefix: str, folder: Path) -> None:
+        """A rename: ``folder`` (made by :meth:`scratch_dir`, on the lake's disk) becomes the lake folder."""
+        import shutil
+
+        target = self.path_for(prefix, folder=True)
+        if target.exists():
+            shutil.rmtree(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.rename(target)
+        self._forget_listings()
 
     def location_key(self, location: str) -> str | None:
         if location.startswith(LAKE_SCHEME):
@@ -261,7 +281,7 @@ class LocalBackend(Backend):
                 return handle.read()
             return handle.read(max(0, end - (start or 0)))
 
-    def write(
+    def _write(
         self, key: str, data: bytes, *, content_type: str | None = None, metadata: dict[str, str] | None = None
     ) -> ObjectInfo:
         normal = clean_key(key)
@@ -274,7 +294,7 @@ class LocalBackend(Backend):
             atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())
         return self.stat(normal)
 
-    def write_file(
+    def _write_file(
         self,
         key: str,
         path: Path,
@@ -293,7 +313,7 @@ class LocalBackend(Backend):
             atomic_write(self._metadata_path(normal), json.dumps(metadata).encode())
         return self.stat(normal)
 
-    def delete(self, key: str) -> None:
+    def _delete(self, key: str) -> None:
         path = self.path_for(key)
         if path.is_file():
             path.unlink()
@@ -317,7 +337,7 @@ class LocalBackend(Backend):
                 out.append(DatabaseInfo(name=data["Name"], description=data.get("Description", "")))
         return out
 
-    def create_database(self, name: str, description: str = "") -> None:
+    def _create_database(self, name: str, description: str = "") -> None:
         validate_identifier(name, "database")
         marker = self._catalog_dir() / name / "_database.json"
         if not marker.is_file():
@@ -368,7 +388,7 @@ class LocalBackend(Backend):
         next_token = str(start + page_size) if start + page_size < len(partitions) else None
         return PartitionPage(page, next_token)
 
-    def register_table(
+    def _register_table(
         self, table: TableDef, *, partitions: list[Partition] | None = None, replace: bool = False
     ) -> TableDef:
         validate_identifier(table.database, "database")
@@ -420,7 +440,7 @@ class LocalBackend(Backend):
         walk(base_key, 0, ())
         return found
 
-    def drop_table(self, database: str, table: str) -> None:
+    def _drop_table(self, database: str, table: str) -> None:
         path = self._table_path(database, table)
         if not path.is_file():
             raise TableNotFound(f"Table {database}.{table} does not exist in the catalog.")
@@ -428,7 +448,7 @@ class LocalBackend(Backend):
         self._partitions_path(database, table).unlink(missing_ok=True)
         self._table_path(database, table).with_suffix(".statistics.json").unlink(missing_ok=True)
 
-    def save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
+    def _save_column_statistics(self, database: str, table: str, body: dict[str, Any]) -> None:
         """Next to the table in the local catalog: ``<db>/<table>.statistics.json``."""
         path = self._table_path(database, table)
         if not path.is_file():

@@ -90,7 +90,7 @@ def _refresh(store: ReportStore, slug: str) -> tuple[int, list[str]]:
     from lib.reports import run
 
     stored = store.load(slug)
-    if store.backend.kind == "aws":
+    if store.backend.bills_scans:
         print(run.estimate(store.backend, stored).describe(), file=sys.stderr)
     outcome = run.refresh(store.backend, store, stored)
     problems = list(outcome.failed)

@@ -101,7 +101,7 @@ def plan_curate(backend: Backend, source: str, target: str, *, partition_by: str
     from lib.sql.estimate import estimate_scan
 
     scan = estimate_scan(backend, f"SELECT * FROM {quote_identifier(src_db)}.{quote_identifier(src_name)}")
-    engine = "Athena" if backend.kind == "aws" else "DuckDB"
+    engine = backend.engine_name
     return CuratePlan(table, db, name, key, columns, f"{ingest.CURATED_ZONE}{db}/{name}/", scan.bytes, engine)
 
 
@@ -116,7 +116,7 @@ def curate(
     report = progress or (lambda fraction, message: None)
     stop = cancel or threading.Event()
     _refuse_clash(backend, plan, replace_existing)
-    if backend.kind == "aws":
+    if backend.lake_folder is None:  # the lake is not on this disk: its engine writes the Parquet (Athena CTAS)
         return _curate_athena(backend, plan, replace_existing, report, stop)
     return _curate_local(backend, plan, replace_existing, report, stop)
 
@@ -138,10 +138,11 @@ def _curate_local(
     backend: Backend, plan: CuratePlan, replace_existing: bool, report: ProgressFn, stop: threading.Event
 ) -> CurateResult:
     started = time.perf_counter()
-    root: Path = backend.root  # type: ignore[attr-defined]
-    source_sql: str = backend.source_sql(plan.source)  # type: ignore[attr-defined]
+    root = backend.lake_folder
+    assert root is not None  # curate() sends only a lake on this disk here
+    source_sql = backend.source_sql(plan.source)
     names = ", ".join(quote_identifier(c.name) for c in plan.columns)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=root))
+    scratch = backend.scratch_dir(f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
     try:
         out = scratch / "parquet"
         out.mkdir()
@@ -269,7 +270,7 @@ def _curate_athena(
     run_id = uuid.uuid4().hex[:8]
     work_name = f"{plan.table}__lakelens_{run_id}"
     work_prefix = f"{plan.prefix}run-{run_id}/"
-    location: str = backend.to_s3_location(work_prefix)  # type: ignore[attr-defined]
+    location = backend.location(work_prefix)
     statements: list[str] = []
     scanned = 0
     try:
@@ -309,7 +310,7 @@ def _curate_athena(
                     f"Athena {verb}{batch}: {state} · {human_bytes(before + bytes_now)} scanned · query {query_id}",
                 )
 
-            stats = backend.run_statement(sql, database=plan.database, on_poll=tell, cancel=stop)  # type: ignore[attr-defined]
+            stats = backend.run_statement(sql, database=plan.database, on_poll=tell, cancel=stop)
             statements.append(stats.query_id)
             scanned += stats.bytes_scanned or 0
         report(0.96, f"Registering {plan.qualified_name}")

@@ -443,19 +443,13 @@ def _raw_table(table: pa.Table) -> pa.Table:
 def build(backend: Backend, rows: int, progress: Progress | None = None, seed: int = SEED) -> None:
     """Build (or rebuild) the demo lake: files first, then the catalog.
 
-    Locally the files are written in a scratch folder that replaces the zones at once; on another backend (aws)
-    they are written through the backend's own ``write`` (S3), the old objects left over from a bigger demo are
-    deleted, and the tables are registered in its catalog (Glue), so the same pages work on both.
+    The files are written in a scratch folder (on the lake's disk where the lake is a folder, so moving them in is
+    a rename), then each zone replaces the lake's through ``backend.replace_folder`` (on aws: S3 objects written
+    one by one, the ones left from an earlier, bigger demo deleted), and the tables are registered in the
+    backend's catalog (Glue on aws), so the same pages work on both.
     """
-    from lib.backends.local import LocalBackend
-
     report = progress or (lambda fraction, message: None)
-    if not isinstance(backend, LocalBackend):
-        _build_through_backend(backend, rows, report, seed)
-        return
-    root = backend.root
-    root.mkdir(parents=True, exist_ok=True)
-    scratch = root / f".lakelens-tmp-demo-{uuid.uuid4().hex[:8]}"
+    scratch = backend.scratch_dir(f".lakelens-tmp-demo-{uuid.uuid4().hex[:8]}-")
     try:
         raw_dir = scratch / RAW_PREFIX
         curated_dir = scratch / CURATED_PREFIX
@@ -487,11 +481,7 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
             for writer in raw_writers.values():
                 writer.close()
         for prefix in (RAW_PREFIX, CURATED_PREFIX):
-            target = root / prefix
-            if target.exists():
-                shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            (scratch / prefix).rename(target)
+            backend.replace_folder(prefix, scratch / prefix)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _register(backend, rows, seed, report)
@@ -527,62 +517,6 @@ def _register(backend: Backend, rows: int, seed: int, report: Progress) -> None:
         ),
         replace=True,
     )
-
-
-def _build_through_backend(backend: Backend, rows: int, report: Progress, seed: int) -> None:
-    """The demo lake written object by object through ``backend.write``: the aws backend's S3 and Glue.
-
-    Each chunk of reviews becomes one TSV object per category in the raw zone (each with its header line, which
-    the table skips per file as Athena does) and one Parquet object per category partition in the curated zone.
-    """
-    import io
-
-    written: set[str] = set()
-    chunks = list(range(0, rows, CHUNK_ROWS))
-    for number, start in enumerate(chunks):
-        size = min(CHUNK_ROWS, rows - start)
-        share = 1 / len(chunks)
-        done = number * share
-        report(done + 0.05 * share, f"Generating reviews {start + 1:,}–{start + size:,} of {rows:,}")
-        table = generate(size, seed, first_review=start)
-        by_file, by_folder = split_zones(table)
-        report(done + 0.5 * share, "Writing the raw zone (TSV) and the curated zone (Parquet)")
-        for name, part in by_file:
-            text = io.BytesIO()
-            pacsv.write_csv(part, text, write_options=TSV)
-            raw_key = f"{RAW_PREFIX}amazon_reviews_us_{name}_v1_{number:02d}.tsv"
-            backend.write(raw_key, text.getvalue(), content_type="text/tab-separated-values")
-            written.add(raw_key)
-        for name, part in by_folder:
-            parquet = io.BytesIO()
-            pq.write_table(part, parquet, row_group_size=128_000, compression="snappy")
-            curated_key = f"{CURATED_PREFIX}product_category={name}/part-{number}.parquet"
-            backend.write(curated_key, parquet.getvalue(), content_type="application/vnd.apache.parquet")
-            written.add(curated_key)
-        report(done + share, f"{start + size:,} reviews written")
-    for prefix in (RAW_PREFIX, CURATED_PREFIX):
-        for key in _keys_under(backend, prefix):
-            if key not in written:
-                backend.delete(key)  # left over from an earlier, bigger demo lake
-    _register(backend, rows, seed, report)
-    report(1.0, "Demo lake ready")
-
-
-def _keys_under(backend: Backend, prefix: str) -> list[str]:
-    """Every object key under ``prefix``, in all its sub-folders."""
-    keys: list[str] = []
-    pending = [prefix]
-    while pending:
-        folder = pending.pop()
-        token: str | None = None
-        while True:
-            page = backend.list_objects(folder, token=token)
-            keys += [obj.key for obj in page.objects]
-            pending += page.folders
-            token = page.next_token
-            if not token:
-                break
-    return keys
 
 
 def exists(backend: Backend) -> bool:

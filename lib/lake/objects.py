@@ -82,16 +82,7 @@ def sanitize_name(name: str) -> str:
 
 def location_for(backend: Backend, key: str) -> str:
     """The catalog location of a lake folder: ``lake://<key>`` locally, ``s3://bucket/lake/<key>`` on aws."""
-    folder = clean_key(key, folder=True)
-    if backend.kind == "local":
-        return LAKE_SCHEME + folder
-    to_s3 = getattr(backend, "to_s3_location", None)
-    if callable(to_s3):
-        return str(to_s3(folder))
-    lake = backend.settings.s3_lake
-    if not lake:
-        raise LakeLensError("Set LAKELENS_S3_LAKE (the lake's S3 location) to write tables on the aws backend.")
-    return lake + folder
+    return backend.location(key)
 
 
 def key_of_location(backend: Backend, location: str) -> str | None:

@@ -110,23 +110,16 @@ def check_disk(backend: Backend, path: Path, scratch: Path) -> None:
     size = path.stat().st_size
     text = size * (GZIP_RATIO if path.name.lower().endswith(".gz") else 1.0)
     parquet = int(text * PARQUET_SHARE)
-    needed = parquet + (size if backend.kind == "local" else 0)  # on aws the raw copy goes to S3, not this disk
+    lake = backend.lake_folder
+    needed = parquet + (size if lake is not None else 0)  # a lake elsewhere (S3) does not hold the raw copy here
     free = shutil.disk_usage(scratch).free
     if free < needed * 1.1:
-        where = f"the lake's disk ({getattr(backend, 'root', scratch)})" if backend.kind == "local" else str(scratch)
+        where = f"the lake's disk ({lake})" if lake is not None else str(scratch)
         raise IngestError(
             f"Ingesting {path.name} needs about {human_bytes(needed)} on {where} (the raw copy and about "
             f"{human_bytes(parquet)} of Parquet), but only {human_bytes(free)} is free; free some space or ingest "
             "into a lake on a bigger disk."
         )
-
-
-def _scratch_parent(backend: Backend) -> Path:
-    if backend.kind == "local":
-        root: Path = backend.root  # type: ignore[attr-defined]
-        root.mkdir(parents=True, exist_ok=True)
-        return root
-    return Path(tempfile.gettempdir())
 
 
 def _literal(text: str) -> str:
@@ -266,15 +259,15 @@ def ingest_large(
         raise IngestError(f"{path.name} is {plan.format}; only CSV and TSV files are streamed. Ingest it as a file.")
     curated = curated or bool(partition_by) or not plan.raw_registrable
     key_column = _partition_column(plan, partition_by)
-    parent = _scratch_parent(backend)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=parent))
+    scratch = backend.scratch_dir(f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
     try:
         check_disk(backend, path, scratch)
         out = scratch / "parquet"
         memory = backend.settings.ingest_memory_bytes
         # Locally the raw copy (disk-bound) runs beside the conversion (CPU-bound), into the scratch folder on the
         # lake's disk, and is renamed into the raw zone with the rest; on aws it is uploaded with the rest.
-        early = _RawCopy(path, scratch / "raw" / plan.raw_filename, stop) if backend.kind == "local" else None
+        on_disk = backend.lake_folder is not None
+        early = _RawCopy(path, scratch / "raw" / plan.raw_filename, stop) if on_disk else None
         try:
             rows, bad = _convert(
                 plan, path, out, key_column, skip_bad_rows, size, started, report, stop, memory, curated
