@@ -332,7 +332,6 @@ def _undo(backend: Backend, plan_: PredictPlan, key: str | None, registered: boo
 
 
 def _table_def(backend: Backend, plan_: PredictPlan, schema: Any, rows: int) -> TableDef:
-    from lib.sentiment import table_location
 
     comments = {
         PREDICTED: f"Class predicted by {plan_.candidate_label} of AutoML job {plan_.job}; NULL when the review has "
@@ -352,7 +351,7 @@ def _table_def(backend: Backend, plan_: PredictPlan, schema: Any, rows: int) -> 
         plan_.database,
         plan_.name,
         columns,
-        table_location(backend, plan_.folder),
+        backend.location(plan_.folder),
         description=(
             f"{plan_.source.qualified_name} scored by {plan_.candidate_label} (AutoML job {plan_.job}): {rows:,} rows"
         ),

@@ -539,7 +539,7 @@ def _labels_def(backend: Backend, queue: Queue) -> TableDef:
         queue.labels_database,
         queue.labels_name,
         list(_LABEL_COLUMNS),
-        sentiment.table_location(backend, queue.labels_folder),
+        backend.location(queue.labels_folder),
         description=(
             f"Human labels for {queue.scored.qualified_name} (AutoML job {queue.job}): one row per answer, "
             "append-only; a review's label is its latest answer that is not skip"

@@ -59,7 +59,6 @@ def ensure_scored_table(backend: Any, lake: Path) -> None:
     from lib.automl import jobs, review
     from lib.catalog import Column, arrow_type_to_glue, parquet_table
     from lib.errors import NotFound
-    from lib.sentiment import table_location
 
     try:
         backend.get_table("demo", SCORED)
@@ -87,7 +86,7 @@ def ensure_scored_table(backend: Any, lake: Path) -> None:
             "demo",
             SCORED,
             [Column(f.name, arrow_type_to_glue(f.type)) for f in schema],
-            table_location(backend, folder),
+            backend.location(folder),
             parameters={
                 "lakelens.source": source.qualified_name,
                 "lakelens.automl_job": JOB,

@@ -32,7 +32,6 @@ from lib.sentiment.balance import (
     balance_cells_sql,
     balanced_sql,
     output_names,
-    table_location,
     write_balanced,
 )
 from lib.sentiment.columns import (
@@ -156,7 +155,6 @@ __all__ = [
     "sentiment_order",
     "small_categories",
     "summary",
-    "table_location",
     "text_present",
     "tidy_counts",
     "tidy_lengths",

@@ -10,12 +10,13 @@ import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 from sqlglot import exp
 
-from lib.catalog import LAKE_SCHEME, Column, TableDef, arrow_type_to_glue, parquet_table, validate_identifier
+from lib.backends.base import Backend
+from lib.catalog import Column, TableDef, arrow_type_to_glue, parquet_table, validate_identifier
 from lib.errors import CatalogError, LakeLensError
 from lib.lake.objects import objects_under
 from lib.sentiment.columns import DEFINITIONS, normalize_name
@@ -124,17 +125,6 @@ def balanced_sql(spec: Spec, cell_size: int, by: BalanceBy = "sentiment") -> str
     return render(query)
 
 
-def table_location(backend: Any, folder_key: str) -> str:
-    """A table location for a lake folder on either backend: ``lake://`` locally, an ``s3://`` URI on aws."""
-    if backend.kind == "local":
-        return LAKE_SCHEME + folder_key
-    to_s3 = getattr(backend, "to_s3_location", None)
-    if to_s3 is None:
-        raise LakeLensError("This backend cannot name an S3 location for a new table.")
-    location: str = to_s3(folder_key)
-    return location
-
-
 @dataclass(frozen=True)
 class BalancedTable:
     table: TableDef
@@ -144,7 +134,7 @@ class BalancedTable:
 
 
 def write_balanced(
-    backend: Any,
+    backend: Backend,
     spec: Spec,
     database: str,
     name: str,
@@ -199,7 +189,7 @@ def write_balanced(
         database,
         name,
         columns,
-        table_location(backend, folder),
+        backend.location(folder),
         description=(
             f"{spec.table.qualified_name} balanced by {'sentiment' if by == 'sentiment' else 'category × sentiment'}: "
             f"{rows:,} reviews, {cell_size:,} per {'sentiment class' if by == 'sentiment' else 'cell'}"
