@@ -29,6 +29,9 @@ from lib.automl.jobs import ESTIMATOR_LABELS, JobConfig
 from lib.backends.base import Backend
 from lib.catalog import TableDef
 from lib.errors import AutoMLError
+from lib.sql.build import column
+from lib.sql.build import table as table_ref
+from lib.values import plain
 
 MIN_ROWS = 50
 MIN_PER_CLASS = 10
@@ -66,22 +69,14 @@ class DataProfile:
             "empty_texts": self.empty_texts,
             "missing_labels": self.missing_labels,
             "usable_rows": self.usable_rows,
-            "classes": [{"value": _plain(c.value), "name": c.name, "rows": c.rows} for c in self.classes],
+            "classes": [{"value": plain(c.value), "name": c.name, "rows": c.rows} for c in self.classes],
             "human_labels": self.human_labels,
             "changed_labels": self.changed_labels,
         }
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 def _value_key(value: Any) -> str:
-    return json.dumps(_plain(value), default=str)
-
-
-def _col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
+    return json.dumps(plain(value), default=str)
 
 
 def _definition(config: JobConfig) -> sentiment.SentimentDefinition:
@@ -112,7 +107,7 @@ def _human_subquery(config: JobConfig) -> exp.Expr:
 
 
 def _from(query: exp.Select, table: TableDef, config: JobConfig) -> exp.Select:
-    query = query.from_(_source(table))
+    query = query.from_(table_ref(table))
     if not config.labels_table:
         return query
     sentiment.column_type(table, config.id_column)
@@ -151,7 +146,7 @@ def _base_label(table: TableDef, config: JobConfig) -> exp.Expr:
             raise AutoMLError(f"Column {config.label_column} is not a rating (a number from 1 to 5); choose another.")
         return sentiment.sentiment_expr(spec)
     sentiment.column_type(table, config.label_column)
-    return _col(config.label_column)
+    return column(config.label_column)
 
 
 def _text_expression(table: TableDef, config: JobConfig) -> exp.Expr:
@@ -160,17 +155,13 @@ def _text_expression(table: TableDef, config: JobConfig) -> exp.Expr:
         raise AutoMLError(
             f"Column {config.text_column} holds {kind} values, not text; choose the column with the review text."
         )
-    return _col(config.text_column)
+    return column(config.text_column)
 
 
 def _has_text(text: exp.Expr) -> exp.Expr:
     """TRUE when the review has text: not NULL, not empty, not only white space — the Sentiment page's rule, so
     '' (Athena's reading of an empty TSV field) and NULL (DuckDB's) are the same missing text on both backends."""
     return exp.func("coalesce", exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("\\S")), exp.false())
-
-
-def _source(table: TableDef) -> exp.Table:
-    return exp.table_(table.name, db=table.database, quoted=True)
 
 
 def profile_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None = None) -> str:
@@ -239,7 +230,7 @@ def profile(backend: Backend, config: JobConfig) -> DataProfile:
         if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
             missing += int(rows) - int(empty)
             continue
-        classes.append(ClassCount(_plain(value), sentiment.sentiment_name(value, definition), int(rows) - int(empty)))
+        classes.append(ClassCount(plain(value), sentiment.sentiment_name(value, definition), int(rows) - int(empty)))
     values = {_value_key(c.value) for c in classes}
     if definition == "label" and values and values <= {"0", "1", "false", "true"}:
         # A 0/1 (or boolean) label is binary sentiment: 0 is negative, not the three-class "neutral".
@@ -521,7 +512,7 @@ def _estimator_classes() -> dict[str, type]:
 
 
 def _clean_config(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: _plain(v) for k, v in config.items() if not k.startswith("FLAML_")}
+    return {k: plain(v) for k, v in config.items() if not k.startswith("FLAML_")}
 
 
 def search(

@@ -34,6 +34,7 @@ from lib.automl import jobs
 from lib.backends.base import Backend
 from lib.catalog import Column, TableDef, parquet_table, validate_identifier
 from lib.errors import AutoMLError, CatalogError, NotFound
+from lib.values import plain
 
 Mode = Literal["doubt", "disagree"]
 MODES: dict[str, str] = {
@@ -379,7 +380,7 @@ def recent(backend: Backend, queue: Queue, limit: int = 20) -> list[dict[str, An
     if queue.labels is None:
         return []
     frame = _run(backend, recent_sql(queue, limit), queue.scored.database, max_rows=limit)
-    rows = [{k: (None if _missing(v) else _plain(v)) for k, v in r.items()} for r in frame.to_dict("records")]
+    rows = [{k: (None if _missing(v) else plain(v)) for k, v in r.items()} for r in frame.to_dict("records")]
     if rows:
         texts = _run(backend, texts_sql(queue, [str(r["review_id"]) for r in rows]), queue.scored.database)
         by_id = dict(zip(texts["review_id"].astype(str), texts["text"], strict=True))
@@ -406,7 +407,7 @@ def next_reviews(
         if str(record["review_id"]) in seen:
             continue
         seen.add(str(record["review_id"]))
-        rows.append({k: (None if _missing(v) else _plain(v)) for k, v in record.items()})
+        rows.append({k: (None if _missing(v) else plain(v)) for k, v in record.items()})
     return rows
 
 
@@ -417,10 +418,6 @@ def _missing(value: Any) -> bool:
         return bool(pd.isna(value)) if not isinstance(value, (list, dict, str)) else False
     except (TypeError, ValueError):
         return False
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
 
 
 def totals(backend: Backend, queue: Queue, mode: Mode = "doubt") -> dict[str, int]:

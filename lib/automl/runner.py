@@ -35,6 +35,7 @@ from lib.backends import make_backend
 from lib.backends.base import Backend
 from lib.errors import LakeLensError
 from lib.settings import load_settings
+from lib.values import plain
 
 log = logging.getLogger("lakelens.automl")
 STATUS_EVERY_S = 1.0
@@ -200,7 +201,7 @@ class Run:
             "rows_read": len(dataset.y),
             "sampled": profile.usable_rows > len(dataset.y),
             "classes": classes,
-            "class_values": [engine._plain(v) for v in dataset.values],
+            "class_values": [plain(v) for v in dataset.values],
             "split": sizes,
             "baseline": baseline,
         }

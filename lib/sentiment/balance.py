@@ -25,15 +25,15 @@ from lib.sentiment.spec import (
     Runner,
     Spec,
     category_expr,
-    column_ref,
     order_key,
     render,
     sentiment_expr,
-    table_ref,
     text_present,
     where_conditions,
     with_where,
 )
+from lib.sql.build import column as column_ref
+from lib.sql.build import table as table_ref
 
 BalanceBy = Literal["sentiment", "category_sentiment"]
 

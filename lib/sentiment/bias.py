@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from lib.values import plain
+
 LabelSpace = Literal["binary", "all"]
 METRICS: tuple[str, ...] = ("CI", "DPL", "KL", "JS", "LP", "TVD", "KS")
 
@@ -61,13 +63,9 @@ METRIC_HELP: dict[str, str] = {
 FULL_SHADE: dict[str, float] = {"CI": 1.0, "DPL": 0.2, "KL": 0.1, "JS": 0.025, "LP": 0.25, "TVD": 0.2, "KS": 0.2}
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if hasattr(value, "item") else value
-
-
 def matches(a: Any, b: Any) -> bool:
     """Is label value ``a`` the label of interest ``b``? Booleans match booleans only (True is not 1 here)."""
-    a, b = _plain(a), _plain(b)
+    a, b = plain(a), plain(b)
     if isinstance(a, bool) or isinstance(b, bool):
         return isinstance(a, bool) and isinstance(b, bool) and a == b
     try:
@@ -145,7 +143,7 @@ def facet_metrics(
     usable = cells[cells[facet].notna() & cells[label].notna()]
     by_facet: dict[Any, dict[Any, int]] = {}
     for facet_value, label_value, n in zip(usable[facet], usable[label], usable[count], strict=True):
-        key = _plain(label_value)
+        key = plain(label_value)
         bucket = by_facet.setdefault(facet_value, {})
         bucket[key] = bucket.get(key, 0) + int(n)
     total: dict[Any, int] = {}

@@ -17,20 +17,20 @@ from lib.errors import LakeLensError
 from lib.sentiment.spec import (
     Spec,
     category_expr,
-    column_ref,
     date_expr,
     fill,
-    literal,
     order_key,
     rating_expr,
     render,
     sentiment_expr,
-    table_ref,
     text_present,
     where_conditions,
     with_where,
     words_expr,
 )
+from lib.sql.build import column as column_ref
+from lib.sql.build import literal
+from lib.sql.build import table as table_ref
 
 WORD_CAP = 1024  # word counts from here up are one group in the lengths query (their sum and maximum are kept)
 

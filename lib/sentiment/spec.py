@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
 
 import pandas as pd
 import sqlglot
@@ -22,6 +21,8 @@ from sqlglot import exp
 from lib.catalog import TableDef
 from lib.errors import LakeLensError
 from lib.sentiment.columns import ROLES, ColumnMapping, SentimentDefinition, column_type, is_numeric, is_string
+from lib.sql.build import column as column_ref
+from lib.sql.build import literal
 
 Runner = Callable[[str], pd.DataFrame]  # SQL text -> its (small, aggregate) result
 
@@ -104,27 +105,6 @@ class Spec:
 
 
 # -- SQL building blocks -------------------------------------------------------------------------------------------
-def column_ref(name: str) -> exp.Column:
-    """A column of the table as a quoted identifier (any name the catalog allows, spaces included)."""
-    return exp.column(name, quoted=True)
-
-
-def table_ref(table: TableDef) -> exp.Table:
-    """The table as ``"database"."name"``, both quoted."""
-    return exp.table_(table.name, db=table.database, quoted=True)
-
-
-def literal(value: Any) -> exp.Expr:
-    """A Python value as an SQL literal: numpy scalars unwrapped, whole floats written as integers."""
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if isinstance(value, bool):
-        return exp.Boolean(this=value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return exp.convert(value)
-
-
 def fill(template: str, **nodes: exp.Expr) -> exp.Expr:
     """Parse an Athena SQL expression and put the given expressions where the placeholder names stand.
 

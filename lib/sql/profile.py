@@ -25,6 +25,8 @@ from sqlglot import exp
 
 from lib.catalog import TableDef
 from lib.errors import SqlError
+from lib.sql import build
+from lib.values import plain
 
 Kind = Literal["number", "text", "date", "boolean", "other"]
 Runner = Callable[[str], pd.DataFrame]
@@ -203,10 +205,6 @@ def kind_of_series(series: pd.Series) -> tuple[Kind, str]:
 
 
 # -- SQL ------------------------------------------------------------------------------------------------------
-def _col(name: str) -> exp.Column:
-    return exp.column(exp.to_identifier(name, quoted=True))
-
-
 def _alias(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, exp.to_identifier(name, quoted=True))
 
@@ -218,7 +216,7 @@ def _fn(name: str, *args: exp.Expr) -> exp.Expr:
 def _stats_select(columns: list[tuple[str, Kind]]) -> list[exp.Expr]:
     selects: list[exp.Expr] = [_alias(exp.Count(this=exp.Star()), "rows")]
     for index, (name, kind) in enumerate(columns):
-        column = _col(name)
+        column = build.column(name)
         selects.append(_alias(exp.Count(this=column.copy()), f"nn{index}"))
         if kind != "boolean":
             selects.append(_alias(_fn("approx_distinct", column.copy()), f"d{index}"))
@@ -269,7 +267,7 @@ def _second_pass(
     """One UNION ALL query: top values (ranked per column) and numeric histograms, as (col, part, value, lo, n)."""
     branches: list[exp.Select] = []
     for index, (profile, name) in enumerate(zip(profiles, refs, strict=True)):
-        column = _col(name)
+        column = build.column(name)
         if profile.kind in ("text", "boolean", "date") or (profile.kind == "number" and (profile.distinct or 0) <= 20):
             distinct, filled = profile.distinct or 0, profile.rows - profile.nulls
             if for_table and (distinct > TOP_FOR_TABLES_MAX_DISTINCT or distinct > filled / 2):
@@ -355,7 +353,7 @@ def _fill(profiles: list[ColumnProfile], row: pd.Series) -> int:
             profile.distinct = min(_int(row[f"d{index}"]), total - profile.nulls)
         for attribute, prefix in (("minimum", "min"), ("maximum", "max")):
             if f"{prefix}{index}" in row and not _missing(row[f"{prefix}{index}"]):
-                setattr(profile, attribute, _plain(row[f"{prefix}{index}"]))
+                setattr(profile, attribute, plain(row[f"{prefix}{index}"]))
         if f"mean{index}" in row and not _missing(row[f"mean{index}"]):
             profile.mean = float(row[f"mean{index}"])
         if f"maxlen{index}" in row and not _missing(row[f"maxlen{index}"]):
@@ -378,14 +376,6 @@ def _missing(value: Any) -> bool:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def _fill_second(profiles: list[ColumnProfile], frame: pd.DataFrame) -> None:
