@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from lib.lake import ingest
-from lib.lake import stream as ingest_stream
 from lib.backends.base import Backend
 from lib.catalog import Column, Partition, TableDef, parquet_table, validate_identifier
 from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound
+from lib.lake import ingest
+from lib.lake import stream as ingest_stream
 from lib.lake.objects import iter_keys, location_for
 from lib.paths import human_bytes
 from lib.sql import quote_identifier
@@ -141,7 +141,7 @@ def _curate_local(
     root: Path = backend.root  # type: ignore[attr-defined]
     source_sql: str = backend.source_sql(plan.source)  # type: ignore[attr-defined]
     names = ", ".join(quote_identifier(c.name) for c in plan.columns)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=root))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest.SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=root))
     try:
         out = scratch / "parquet"
         out.mkdir()

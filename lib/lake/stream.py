@@ -37,10 +37,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from lib.lake import ingest
 from lib.backends.base import Backend
 from lib.catalog import Column, Partition, TableDef, glue_type_to_duckdb, parquet_table
 from lib.errors import IngestCancelled, IngestError
+from lib.lake import ingest
 from lib.lake.objects import location_for, split_compression
 from lib.paths import human_bytes, join_key
 from lib.sql import quote_identifier
@@ -267,7 +267,7 @@ def ingest_large(
     curated = curated or bool(partition_by) or not plan.raw_registrable
     key_column = _partition_column(plan, partition_by)
     parent = _scratch_parent(backend)
-    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=parent))
+    scratch = Path(tempfile.mkdtemp(prefix=f"{ingest.SCRATCH_MARK}{uuid.uuid4().hex[:6]}-", dir=parent))
     try:
         check_disk(backend, path, scratch)
         out = scratch / "parquet"
@@ -538,7 +538,7 @@ def _layout(
         if key_column:
             key_type = next(c.type for c in plan.columns if c.name == key_column)
             keys = [Column(key_column, key_type, "partition key")]
-        columns = [Column(c.name, c.type, ingest._comment(c)) for c in plan.columns if c.name != key_column]
+        columns = [Column(c.name, c.type, ingest.column_comment(c)) for c in plan.columns if c.name != key_column]
         table = parquet_table(
             plan.database,
             plan.table,
@@ -551,12 +551,12 @@ def _layout(
         )
         targets.append((table, partitions if keys else None))
         if plan.raw_registrable and not bad:
-            raw = ingest._raw_table_def(backend, plan, ingest._raw_name(plan.table))
+            raw = ingest.raw_table_def(backend, plan, ingest.raw_name(plan.table))
             targets.append((_with_rows(raw, rows), None))
         elif not plan.raw_registrable:
             notes.append(f"The raw file is kept but not registered ({plan.raw_problem}).")
     else:
-        targets.append((_with_rows(ingest._raw_table_def(backend, plan, plan.table), rows), None))
+        targets.append((_with_rows(ingest.raw_table_def(backend, plan, plan.table), rows), None))
     if not whole:
         notes.append(
             f"Names and types were planned from the first {human_bytes(SAMPLE_BYTES)}; all {rows:,} rows were then "
@@ -578,7 +578,7 @@ def converted_files(
         if key_column:
             name, _, encoded = relative.parts[0].partition("=")
             value = urllib.parse.unquote(encoded)
-            folder = f"{name}={ingest._hive_escape(value)}/"
+            folder = f"{name}={ingest.hive_escape(value)}/"
             if not any(p.values == (value,) for p in partitions):
                 partitions.append(Partition((value,), location_for(backend, f"{prefix}{folder}")))
         files.append((f"{prefix}{folder}{relative.name}", file, {}))
