@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from lib.backends.base import Backend
-from lib.catalog import Column, Partition, TableDef, parquet_table, validate_identifier
+from lib.catalog import Column, TableDef, parquet_table, validate_identifier
 from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound
 from lib.lake import ingest
 from lib.lake import stream as ingest_stream
-from lib.lake.objects import iter_keys, location_for
+from lib.lake.objects import all_partitions, iter_keys, location_for
 from lib.paths import human_bytes
 from lib.sql import quote_identifier
 
@@ -314,7 +314,7 @@ def _curate_athena(
             scanned += stats.bytes_scanned or 0
         report(0.96, f"Registering {plan.qualified_name}")
         made = backend.get_table(plan.database, work_name)
-        partitions = _all_partitions(backend, plan.database, work_name)
+        partitions = all_partitions(backend, plan.database, work_name)
         final = replace(made, name=plan.table, description=_curated_def(backend, plan, None, location).description)
         final = replace(final, parameters={**made.parameters, "lakelens.source": plan.source.qualified_name})
         old_keys = _old_objects(backend, plan.prefix, work_prefix) if replace_existing else []
@@ -335,17 +335,6 @@ def _curate_athena(
     seconds = time.perf_counter() - started
     report(1.0, f"{plan.qualified_name} curated by Athena in {seconds:.1f} s ({human_bytes(scanned)} scanned)")
     return CurateResult(backend.get_table(plan.database, plan.table), None, seconds, statements, scanned)
-
-
-def _all_partitions(backend: Backend, database: str, name: str) -> list[Partition]:
-    found: list[Partition] = []
-    token: str | None = None
-    while True:
-        page = backend.list_partitions(database, name, token=token, page_size=1000)
-        found += page.partitions
-        token = page.next_token
-        if not token:
-            return found
 
 
 def _old_objects(backend: Backend, prefix: str, keep: str) -> list[str]:

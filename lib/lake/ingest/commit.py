@@ -34,7 +34,7 @@ from lib.lake.ingest.model import (
     typed_table,
 )
 from lib.lake.ingest.parse import plan_ingest
-from lib.lake.objects import iter_keys, key_of_location, kind_from_name, location_for, split_compression
+from lib.lake.objects import all_partitions, iter_keys, key_of_location, kind_from_name, location_for, split_compression
 from lib.paths import human_bytes, join_key
 
 
@@ -135,15 +135,7 @@ def existing_table(backend: Backend, database: str, name: str) -> tuple[TableDef
         table = backend.get_table(database, name)
     except NotFound:
         return None
-    partitions: list[Partition] = []
-    token: str | None = None
-    while True:
-        page = backend.list_partitions(database, name, token=token, page_size=1000)
-        partitions += page.partitions
-        token = page.next_token
-        if not token:
-            break
-    return table, partitions
+    return table, all_partitions(backend, database, name)
 
 
 def commit(
