@@ -35,7 +35,7 @@ from lib.lake import ingest
 from lib.lake import stream as ingest_stream
 from lib.lake.objects import all_partitions, iter_keys, location_for
 from lib.paths import human_bytes
-from lib.sql import quote_identifier
+from lib.sql import quote_identifier, quote_literal
 
 ATHENA_PARTITIONS_PER_STATEMENT = 100  # "HIVE_TOO_MANY_OPEN_PARTITIONS": a CTAS or INSERT writes at most 100
 ProgressFn = Callable[[float, str], None]
@@ -218,10 +218,10 @@ def ctas_sql(plan: CuratePlan, name: str, location: str, where: str | None = Non
     properties = [
         "format = 'PARQUET'",
         "write_compression = 'SNAPPY'",
-        f"external_location = '{location}'",
+        f"external_location = {quote_literal(location)}",
     ]
     if plan.partition_by:
-        properties.append(f"partitioned_by = ARRAY['{plan.partition_by}']")
+        properties.append(f"partitioned_by = ARRAY[{quote_literal(plan.partition_by)}]")
     return (
         f"CREATE TABLE {quote_identifier(plan.database)}.{quote_identifier(name)} WITH ({', '.join(properties)}) AS "
         + _select(plan, where)
@@ -243,7 +243,7 @@ def _value_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_literal(str(value))
 
 
 def partition_batches(plan: CuratePlan, values: list[Any]) -> list[str]:

@@ -43,7 +43,7 @@ from lib.errors import IngestCancelled, IngestError
 from lib.lake import ingest
 from lib.lake.objects import location_for, split_compression
 from lib.paths import human_bytes, join_key
-from lib.sql import quote_identifier
+from lib.sql import quote_identifier, quote_literal
 
 SAMPLE_BYTES = 8 * 2**20  # the plan's sample: names, types, missing values and bad rows found so far
 STREAM_FROM_BYTES = 64 * 2**20  # a file from disk this size or larger is streamed (smaller: planned whole)
@@ -129,19 +129,17 @@ def _scratch_parent(backend: Backend) -> Path:
     return Path(tempfile.gettempdir())
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
     """DuckDB's CSV reader over the file with the plan's columns and types (every path a literal). Empty fields and
     ``\\N`` are NULL for every type, as in the planned (sampled) copy."""
     columns = (
-        "{" + ", ".join(f"{_literal(c.name)}: {_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns) + "}"
+        "{"
+        + ", ".join(f"{quote_literal(c.name)}: {quote_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns)
+        + "}"
     )
     quote = "'\"'" if plan.quoted else "''"
     options = [
-        f"delim = {_literal(plan.delimiter or ',')}",
+        f"delim = {quote_literal(plan.delimiter or ',')}",
         "header = true",
         f"columns = {columns}",
         f"quote = {quote}",
@@ -155,7 +153,7 @@ def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
     ]
     if skip_bad:
         options += ["ignore_errors = true", "store_rejects = true"]
-    return f"read_csv({_literal(str(source))}, {', '.join(options)})"
+    return f"read_csv({quote_literal(str(source))}, {', '.join(options)})"
 
 
 def copy_sql(select: str, out: Path, partition_by: str | None) -> str:
@@ -163,11 +161,11 @@ def copy_sql(select: str, out: Path, partition_by: str | None) -> str:
     # every open partition file buffers its row group: cap the group's bytes so many partitions fit in memory
     copy = [
         f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_ROWS}",
-        f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}'",
+        f"ROW_GROUP_SIZE_BYTES {quote_literal(str(ROW_GROUP_BYTES))}",
     ]
     if partition_by:
         copy += [f"PARTITION_BY ({quote_identifier(partition_by)})", "FILENAME_PATTERN 'part-{i}'"]
-    return f"COPY ({select}) TO {_literal(str(out))} ({', '.join(copy)})"
+    return f"COPY ({select}) TO {quote_literal(str(out))} ({', '.join(copy)})"
 
 
 def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_by: str | None, skip_bad: bool) -> str:
