@@ -19,23 +19,21 @@ from __future__ import annotations
 
 import contextlib
 import math
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
+from lib.backends.base import Backend
+from lib.catalog import Column, TableDef, parquet_table, validate_identifier
+from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound
 from lib.lake import ingest
 from lib.lake import stream as ingest_stream
-from lib.backends.base import Backend
-from lib.catalog import Column, Partition, TableDef, parquet_table, validate_identifier
-from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound
-from lib.lake.objects import iter_keys, location_for
+from lib.lake.objects import all_partitions, iter_keys, location_for
 from lib.paths import human_bytes
-from lib.sql import quote_identifier
+from lib.sql import quote_identifier, quote_literal
 
 ATHENA_PARTITIONS_PER_STATEMENT = 100  # "HIVE_TOO_MANY_OPEN_PARTITIONS": a CTAS or INSERT writes at most 100
 ProgressFn = Callable[[float, str], None]
@@ -142,7 +140,7 @@ def _curate_local(
     assert root is not None  # curate() sends only a lake on this disk here
     source_sql = backend.source_sql(plan.source)
     names = ", ".join(quote_identifier(c.name) for c in plan.columns)
-    scratch = backend.scratch_dir(f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
+    scratch = backend.scratch_dir(f"{ingest.SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
     try:
         out = scratch / "parquet"
         out.mkdir()
@@ -219,10 +217,10 @@ def ctas_sql(plan: CuratePlan, name: str, location: str, where: str | None = Non
     properties = [
         "format = 'PARQUET'",
         "write_compression = 'SNAPPY'",
-        f"external_location = '{location}'",
+        f"external_location = {quote_literal(location)}",
     ]
     if plan.partition_by:
-        properties.append(f"partitioned_by = ARRAY['{plan.partition_by}']")
+        properties.append(f"partitioned_by = ARRAY[{quote_literal(plan.partition_by)}]")
     return (
         f"CREATE TABLE {quote_identifier(plan.database)}.{quote_identifier(name)} WITH ({', '.join(properties)}) AS "
         + _select(plan, where)
@@ -244,7 +242,7 @@ def _value_literal(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)) and not (isinstance(value, float) and math.isnan(value)):
         return repr(value)
-    return "'" + str(value).replace("'", "''") + "'"
+    return quote_literal(str(value))
 
 
 def partition_batches(plan: CuratePlan, values: list[Any]) -> list[str]:
@@ -315,7 +313,7 @@ def _curate_athena(
             scanned += stats.bytes_scanned or 0
         report(0.96, f"Registering {plan.qualified_name}")
         made = backend.get_table(plan.database, work_name)
-        partitions = _all_partitions(backend, plan.database, work_name)
+        partitions = all_partitions(backend, plan.database, work_name)
         final = replace(made, name=plan.table, description=_curated_def(backend, plan, None, location).description)
         final = replace(final, parameters={**made.parameters, "lakelens.source": plan.source.qualified_name})
         old_keys = _old_objects(backend, plan.prefix, work_prefix) if replace_existing else []
@@ -336,17 +334,6 @@ def _curate_athena(
     seconds = time.perf_counter() - started
     report(1.0, f"{plan.qualified_name} curated by Athena in {seconds:.1f} s ({human_bytes(scanned)} scanned)")
     return CurateResult(backend.get_table(plan.database, plan.table), None, seconds, statements, scanned)
-
-
-def _all_partitions(backend: Backend, database: str, name: str) -> list[Partition]:
-    found: list[Partition] = []
-    token: str | None = None
-    while True:
-        page = backend.list_partitions(database, name, token=token, page_size=1000)
-        found += page.partitions
-        token = page.next_token
-        if not token:
-            return found
 
 
 def _old_objects(backend: Backend, prefix: str, keep: str) -> list[str]:

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lib.backends.base import Backend, ObjectInfo
-from lib.catalog import LAKE_SCHEME, Column, arrow_type_to_glue
+from lib.catalog import LAKE_SCHEME, Column, Partition, arrow_type_to_glue
 from lib.errors import LakeLensError, PathError
 from lib.paths import clean_key, human_bytes
 
@@ -712,6 +712,18 @@ def iter_keys(backend: Backend, prefix: str, cap: int) -> tuple[list[ObjectInfo]
             if not token:
                 break
     return found, False
+
+
+def all_partitions(backend: Backend, database: str, name: str) -> list[Partition]:
+    """Every partition of ``database.name``, every page of the catalog's listing."""
+    found: list[Partition] = []
+    token: str | None = None
+    while True:
+        page = backend.list_partitions(database, name, token=token, page_size=1000)
+        found += page.partitions
+        token = page.next_token
+        if not token:
+            return found
 
 
 MAX_NAME_BYTES = 255  # one file or folder name on Linux, macOS and Windows file systems

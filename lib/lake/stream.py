@@ -25,7 +25,6 @@ import math
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -37,13 +36,13 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from lib.lake import ingest
 from lib.backends.base import Backend
 from lib.catalog import Column, Partition, TableDef, glue_type_to_duckdb, parquet_table
 from lib.errors import IngestCancelled, IngestError
+from lib.lake import ingest
 from lib.lake.objects import location_for, split_compression
 from lib.paths import human_bytes, join_key
-from lib.sql import quote_identifier
+from lib.sql import quote_identifier, quote_literal
 
 SAMPLE_BYTES = 8 * 2**20  # the plan's sample: names, types, missing values and bad rows found so far
 STREAM_FROM_BYTES = 64 * 2**20  # a file from disk this size or larger is streamed (smaller: planned whole)
@@ -122,19 +121,19 @@ def check_disk(backend: Backend, path: Path, scratch: Path) -> None:
         )
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
     """DuckDB's CSV reader over the file with the plan's columns and types (every path a literal). Empty fields and
     ``\\N`` are NULL for every type, as in the planned (sampled) copy."""
     columns = (
-        "{" + ", ".join(f"{_literal(c.name)}: {_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns) + "}"
+        "{"
+        + ", ".join(f"{quote_literal(c.name)}: {quote_literal(glue_type_to_duckdb(c.type))}" for c in plan.columns)
+        + "}"
     )
     quote = "'\"'" if plan.quoted else "''"
     options = [
-        f"delim = {_literal(plan.delimiter or ',')}",
+        f"delim = {quote_literal(plan.delimiter or ',')}",
         "header = true",
         f"columns = {columns}",
         f"quote = {quote}",
@@ -148,7 +147,7 @@ def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
     ]
     if skip_bad:
         options += ["ignore_errors = true", "store_rejects = true"]
-    return f"read_csv({_literal(str(source))}, {', '.join(options)})"
+    return f"read_csv({quote_literal(str(source))}, {', '.join(options)})"
 
 
 def copy_sql(select: str, out: Path, partition_by: str | None) -> str:
@@ -156,11 +155,11 @@ def copy_sql(select: str, out: Path, partition_by: str | None) -> str:
     # every open partition file buffers its row group: cap the group's bytes so many partitions fit in memory
     copy = [
         f"FORMAT parquet, COMPRESSION snappy, ROW_GROUP_SIZE {ROW_GROUP_ROWS}",
-        f"ROW_GROUP_SIZE_BYTES '{ROW_GROUP_BYTES}'",
+        f"ROW_GROUP_SIZE_BYTES {quote_literal(str(ROW_GROUP_BYTES))}",
     ]
     if partition_by:
         copy += [f"PARTITION_BY ({quote_identifier(partition_by)})", "FILENAME_PATTERN 'part-{i}'"]
-    return f"COPY ({select}) TO {_literal(str(out))} ({', '.join(copy)})"
+    return f"COPY ({select}) TO {quote_literal(str(out))} ({', '.join(copy)})"
 
 
 def conversion_sql(plan: ingest.IngestPlan, source: Path, out: Path, partition_by: str | None, skip_bad: bool) -> str:
@@ -259,7 +258,7 @@ def ingest_large(
         raise IngestError(f"{path.name} is {plan.format}; only CSV and TSV files are streamed. Ingest it as a file.")
     curated = curated or bool(partition_by) or not plan.raw_registrable
     key_column = _partition_column(plan, partition_by)
-    scratch = backend.scratch_dir(f"{ingest._SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
+    scratch = backend.scratch_dir(f"{ingest.SCRATCH_MARK}{uuid.uuid4().hex[:6]}-")
     try:
         check_disk(backend, path, scratch)
         out = scratch / "parquet"
@@ -531,7 +530,7 @@ def _layout(
         if key_column:
             key_type = next(c.type for c in plan.columns if c.name == key_column)
             keys = [Column(key_column, key_type, "partition key")]
-        columns = [Column(c.name, c.type, ingest._comment(c)) for c in plan.columns if c.name != key_column]
+        columns = [Column(c.name, c.type, ingest.column_comment(c)) for c in plan.columns if c.name != key_column]
         table = parquet_table(
             plan.database,
             plan.table,
@@ -544,12 +543,12 @@ def _layout(
         )
         targets.append((table, partitions if keys else None))
         if plan.raw_registrable and not bad:
-            raw = ingest._raw_table_def(backend, plan, ingest._raw_name(plan.table))
+            raw = ingest.raw_table_def(backend, plan, ingest.raw_name(plan.table))
             targets.append((_with_rows(raw, rows), None))
         elif not plan.raw_registrable:
             notes.append(f"The raw file is kept but not registered ({plan.raw_problem}).")
     else:
-        targets.append((_with_rows(ingest._raw_table_def(backend, plan, plan.table), rows), None))
+        targets.append((_with_rows(ingest.raw_table_def(backend, plan, plan.table), rows), None))
     if not whole:
         notes.append(
             f"Names and types were planned from the first {human_bytes(SAMPLE_BYTES)}; all {rows:,} rows were then "
@@ -571,7 +570,7 @@ def converted_files(
         if key_column:
             name, _, encoded = relative.parts[0].partition("=")
             value = urllib.parse.unquote(encoded)
-            folder = f"{name}={ingest._hive_escape(value)}/"
+            folder = f"{name}={ingest.hive_escape(value)}/"
             if not any(p.values == (value,) for p in partitions):
                 partitions.append(Partition((value,), location_for(backend, f"{prefix}{folder}")))
         files.append((f"{prefix}{folder}{relative.name}", file, {}))

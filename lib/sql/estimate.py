@@ -20,6 +20,7 @@ from sqlglot import exp
 from lib import sql as sqlmod
 from lib.backends.base import Backend
 from lib.catalog import Column, Partition, TableDef
+from lib.lake.objects import all_partitions
 
 ATHENA_USD_PER_TB = 5.0
 ATHENA_MIN_BYTES = 10 * 10**6
@@ -189,7 +190,7 @@ def _scan_table(backend: Backend, table: TableDef, filters: dict[str, tuple[str,
             return TableScan(table.qualified_name, None, 0)
         size, count, capped = _objects_under(backend, prefix, cap)
         return TableScan(table.qualified_name, size, count, capped=capped)
-    partitions = _all_partitions(backend, table)
+    partitions = all_partitions(backend, table.database, table.name)
     order = [key.name.lower() for key in table.partition_keys]
     chosen = [p for p in partitions if _matches(p, order, filters)]
     size = count = 0
@@ -223,17 +224,6 @@ def _matches(partition: Partition, order: list[str], filters: dict[str, tuple[st
         if position >= len(partition.values) or partition.values[position] not in values:
             return False
     return True
-
-
-def _all_partitions(backend: Backend, table: TableDef) -> list[Partition]:
-    found: list[Partition] = []
-    token: str | None = None
-    while True:
-        page = backend.list_partitions(table.database, table.name, token=token, page_size=1000)
-        found.extend(page.partitions)
-        token = page.next_token
-        if not token:
-            return found
 
 
 def _objects_under(backend: Backend, prefix: str, cap: int) -> tuple[int, int, bool]:

@@ -238,3 +238,8 @@ def joda_to_strftime(pattern: str) -> str:
 
 def quote_identifier(name: str) -> str:
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as one SQL string literal (quotes doubled), for SQL built from code."""
+    return exp.Literal.string(text).sql("duckdb")
