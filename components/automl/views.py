@@ -326,8 +326,9 @@ def confusion_chart(report: dict[str, Any], title_subject: str) -> go.Figure:
     classes = report["classes"]
     counts = pd.DataFrame(report["confusion_matrix"], index=classes, columns=classes)
     shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    count_cells, share_cells = counts.to_numpy(), shares.to_numpy()
     text = [
-        [f"{counts.iat[i, j]:,}<br>{shares.iat[i, j]:.0%}" for j in range(len(classes))] for i in range(len(classes))
+        [f"{count_cells[i, j]:,}<br>{share_cells[i, j]:.0%}" for j in range(len(classes))] for i in range(len(classes))
     ]
     figure = go.Figure(
         go.Heatmap(

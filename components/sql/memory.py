@@ -84,7 +84,7 @@ def history_panel() -> None:
             with st.container(border=True):
                 info, sql_col, buttons = st.columns([2, 6, 1.2], vertical_alignment="center")
                 when = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-                details = [entry.status]
+                details: list[str] = [entry.status]
                 if entry.rows is not None:
                     details.append(f"{entry.total_rows if entry.total_rows is not None else entry.rows:,} rows")
                 if entry.runtime_s is not None:
