@@ -6,7 +6,7 @@ its SQL and its parameter values in the current tab's editor.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -18,8 +18,11 @@ from lib import sql as sqlmod
 from lib.errors import LakeLensError
 from lib.sql.history import SavedQueries
 
+if TYPE_CHECKING:
+    from streamlit.runtime.state import SessionStateProxy
 
-def _state() -> Any:
+
+def _state() -> SessionStateProxy:
     return st.session_state
 
 
