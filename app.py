@@ -71,7 +71,11 @@ def ensure_lake() -> None:
         with notice.container():
             st.info(f"First start: building the demo lake with {settings.demo_rows:,} reviews in {folder}.")
             bar = st.progress(0.0, text="Preparing")
-            demo.build(backend, settings.demo_rows, progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+
+            def show(fraction: float, message: str) -> None:
+                bar.progress(min(fraction, 1.0), text=message)
+
+            demo.build(backend, settings.demo_rows, progress=show)
         notice.empty()
         data.clear()
 

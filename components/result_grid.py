@@ -24,6 +24,11 @@ from lib.paths import human_bytes
 from lib.settings import Settings
 
 log = logging.getLogger("lakelens")
+# The whole-result downloads a backend with ``export`` offers: (format, MIME type), one button each.
+_FORMATS: tuple[tuple[Literal["csv", "parquet"], str], ...] = (
+    ("csv", "text/csv"),
+    ("parquet", "application/vnd.apache.parquet"),
+)
 
 
 def format_usd(amount: float) -> str:
@@ -98,7 +103,7 @@ def download_buttons(
             return
         st.download_button(
             "Whole result as CSV",
-            data=_athena_result(backend, stats.query_id),  # type: ignore[arg-type]
+            data=_athena_result(backend, stats.query_id),
             file_name=f"{stem}.csv",
             mime="text/csv",
             icon=":material/download:",
@@ -108,13 +113,10 @@ def download_buttons(
         )
         return
     left, right, _ = st.columns([2, 2, 3])
-    for column, fmt, mime in (
-        (left, "csv", "text/csv"),
-        (right, "parquet", "application/vnd.apache.parquet"),
-    ):
+    for column, (fmt, mime) in zip((left, right), _FORMATS, strict=True):
         column.download_button(
             f"Whole result as {'CSV' if fmt == 'csv' else 'Parquet'}",
-            data=_exporter(backend, sql, settings.database, fmt, params),  # type: ignore[arg-type]
+            data=_exporter(backend, sql, settings.database, fmt, params),
             file_name=f"{stem}.{fmt}",
             mime=mime,
             icon=":material/download:",

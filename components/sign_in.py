@@ -62,4 +62,6 @@ def _auth_section() -> dict[str, Any]:
         section = st.secrets.get("auth")
     except Exception:  # no secrets.toml at all, or one Streamlit cannot parse
         return {}
-    return section.to_dict() if hasattr(section, "to_dict") else dict(section or {})
+    if section is not None and hasattr(section, "to_dict"):
+        return section.to_dict()
+    return dict(section or {})

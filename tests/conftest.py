@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
@@ -18,6 +18,9 @@ from lib.backends.local import LocalBackend
 from lib.lake import demo
 from lib.settings import Settings, load_settings
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 DEMO_ROWS = 2_000
 
@@ -80,7 +83,7 @@ def lake_checksums(root: Path) -> dict[str, str]:
 # One Playwright instance per test session, shared by every folder's browser tests (tests/browser, tests/security):
 # a second sync_playwright() while the first is open fails ("Sync API inside the asyncio loop").
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     _require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -91,8 +94,8 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)  # type: ignore[attr-defined]
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1500}, accept_downloads=True)
     tab = context.new_page()
     yield tab
     context.close()

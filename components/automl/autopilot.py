@@ -3,7 +3,7 @@ candidates' reports. The local jobs' pieces, which these reuse, are in :mod:`com
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +19,9 @@ from components.automl.views import (
 )
 from lib.automl import jobs
 from lib.automl.metrics import OBJECTIVES
+
+if TYPE_CHECKING:
+    from lib.automl.autopilot import Candidate
 
 
 def autopilot_section(selected: str | None) -> str | None:
@@ -203,7 +206,7 @@ def autopilot_job(name: str) -> None:
         autopilot_reports(candidate, reports)
 
 
-def autopilot_reports(candidate: Any, reports: dict[str, Any]) -> None:
+def autopilot_reports(candidate: Candidate, reports: dict[str, Any]) -> None:
     insights = reports.get("model_insights")
     explanation = reports.get("explainability")
     if not insights and not explanation:

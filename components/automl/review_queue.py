@@ -7,7 +7,7 @@ review out of the next batch); progress and the latest answers are cached and re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 import pandas as pd
 import streamlit as st
@@ -72,7 +72,15 @@ def section(job: str, config: jobs.JobConfig) -> None:
     with friendly_errors():
         who = review.clean_who(_who())
         queue = review.open_queue(data.backend(), str(table))
-        _queue(queue, str(mode), who)  # type: ignore[arg-type]
+        _queue(queue, _mode(str(mode)), who)
+
+
+def _mode(name: str) -> review.Mode:
+    """The queue a name (from the link or the control, so one of ``review.MODES``) stands for."""
+    for mode in get_args(review.Mode):
+        if name == mode:
+            return mode
+    return "doubt"
 
 
 def _stamp() -> int:

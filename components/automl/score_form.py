@@ -64,9 +64,11 @@ def score_form(name: str, config: jobs.JobConfig, candidates: Sequence[dict[str,
             )
             model = data.automl_model(name, plan.candidate, plan.model_sha256)
             bar = st.progress(0.0, text=f"Scoring {plan.source.qualified_name} with {plan.candidate_label}…")
-            result = predict.run(
-                data.backend(), plan, model=model, progress=lambda f, message: bar.progress(min(f, 1.0), text=message)
-            )
+
+            def show(fraction: float, message: str) -> None:
+                bar.progress(min(fraction, 1.0), text=message)
+
+            result = predict.run(data.backend(), plan, model=model, progress=show)
             bar.empty()
             data.clear()
             rating = config.label_column if config.label_source == "rating" else None

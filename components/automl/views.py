@@ -7,7 +7,7 @@ Classes named negative / neutral / positive keep LakeLens's sentiment colours on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import plotly.express as px
@@ -17,6 +17,10 @@ import streamlit as st
 from lib.automl import jobs
 from lib.automl.metrics import OBJECTIVES
 from lib.charts import SENTIMENT_COLORS
+
+if TYPE_CHECKING:
+    from lib.automl.engine import TextModel
+    from lib.settings import Settings
 
 STATE_ICON = {
     "Completed": ":material/check_circle:",
@@ -326,8 +330,9 @@ def confusion_chart(report: dict[str, Any], title_subject: str) -> go.Figure:
     classes = report["classes"]
     counts = pd.DataFrame(report["confusion_matrix"], index=classes, columns=classes)
     shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    count_cells, share_cells = counts.to_numpy(), shares.to_numpy()
     text = [
-        [f"{counts.iat[i, j]:,}<br>{shares.iat[i, j]:.0%}" for j in range(len(classes))] for i in range(len(classes))
+        [f"{count_cells[i, j]:,}<br>{share_cells[i, j]:.0%}" for j in range(len(classes))] for i in range(len(classes))
     ]
     figure = go.Figure(
         go.Heatmap(
@@ -478,7 +483,7 @@ def url_set(**values: str | None) -> None:
             del st.query_params[name]
 
 
-def start_form(settings: Any) -> None:
+def start_form(settings: Settings) -> None:
     """Start a local job: table, columns, label, budget, objective. Bad input is refused before anything starts."""
     from components.feedback import friendly_errors
     from lib import data, sentiment
@@ -590,7 +595,7 @@ def live_status(name: str, objective: str) -> None:
     st.fragment(body, run_every=None if status.terminal else 1.0)()
 
 
-def try_it(model: Any, label: str) -> None:
+def try_it(model: TextModel, label: str) -> None:
     st.session_state.setdefault("automl.try", "Stopped working after a week. Very disappointed with the quality.")
     text = st.text_area("A review", key="automl.try", height=100, help="Press Ctrl+Enter or click outside to ask again")
     if not str(text).strip():

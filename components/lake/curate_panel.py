@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -17,6 +17,9 @@ from lib.catalog import TableDef
 from lib.errors import IngestCancelled, LakeLensError
 from lib.sql.estimate import athena_cost_usd
 from lib.paths import human_bytes
+
+if TYPE_CHECKING:
+    from lib.backends.base import Backend
 
 STATE = "lake.curate"
 NONE = "(not partitioned)"
@@ -46,7 +49,7 @@ def _default_name(table: TableDef) -> str:
     return base if base != table.name else f"{table.name}_curated"
 
 
-def _start(backend: Any, plan: curate.CuratePlan, replace_existing: bool) -> CurateJob:
+def _start(backend: Backend, plan: curate.CuratePlan, replace_existing: bool) -> CurateJob:
     job = CurateJob(plan)
 
     def progress(fraction: float, message: str) -> None:

@@ -104,7 +104,7 @@ def _plan(
     file_id: str,
     database: str,
     table: str,
-    fmt: str,
+    fmt: ingest.IngestFormat,
     encoding: str,
     skip: bool,
     max_bytes: int,
@@ -122,7 +122,7 @@ def _plan(
                 name,
                 database=database,
                 table=table,
-                fmt=fmt,  # type: ignore[arg-type]
+                fmt=fmt,
                 encoding=encoding,
                 skip_bad_rows=skip,
                 max_bytes=max_bytes,

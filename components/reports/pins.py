@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from components.feedback import friendly_errors
@@ -38,7 +39,7 @@ def _pin(item: ReportItem) -> None:
     st.rerun()
 
 
-def pin_chart(title: str, page: str, figure: Any, key: str, **details: Any) -> None:
+def pin_chart(title: str, page: str, figure: go.Figure, key: str, **details: Any) -> None:
     """A small "Pin to report" button for a plotly figure. ``details``: sql, engine, rows, bytes_scanned, context."""
     if st.button(
         "Pin to report",

@@ -8,8 +8,9 @@ positive blue. Charts are drawn with ``theme="streamlit"`` so text and grid foll
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import Literal
+import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
 import plotly.express as px
@@ -18,6 +19,9 @@ import streamlit as st
 
 from components.reports.pins import pin_chart, pin_table
 from lib.sentiment import MISSING_SENTIMENT, SMALL_CATEGORY_MAX, WORD_BINS, WORD_CAP, bias, bin_label, sentiment_order
+
+if TYPE_CHECKING:
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 SENTIMENT_COLOURS: dict[str, str] = {
     "negative": "#D55E00",
@@ -237,12 +241,24 @@ def balance_cells(before: pd.DataFrame, after: pd.DataFrame, label_names: dict[s
 
 
 # -- tables -------------------------------------------------------------------------------------------------------
-def _number(value: float, digits: int = 3) -> str:
+def _number(value: object, digits: int = 3) -> str:
+    """A metric's value with ``digits`` decimals; missing (None, NaN) as a dash, infinite as ∞."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "−∞"
     return f"{value:.{digits}f}"
+
+
+def _percent(value: object) -> str:
+    """A share (0..1) in percent with one decimal, as :func:`_number` writes it."""
+    return _number(value * 100 if isinstance(value, numbers.Real) else value, 1) + "%"
+
+
+def _metric_format(metric: str) -> Callable[[object], str]:
+    """The bias table's formatter for one metric: 4 decimals for the divergences (KL, JS), 3 for the others."""
+    digits = 4 if metric in ("KL", "JS") else 3
+    return lambda v: _number(v, digits)
 
 
 def _shade_css(metric: str, value: float) -> str:
@@ -259,14 +275,14 @@ def bias_table(metrics: pd.DataFrame, facet_title: str = "category", *, sql: str
     styler = shown.style.format(
         {
             "share": lambda v: f"{v:.1%}",
-            "positive_share": lambda v: _number(v * 100, 1) + "%",
+            "positive_share": _percent,
             "reviews": "{:,}",
-            **{m: (lambda v, _m=m: _number(v, 4 if _m in ("KL", "JS") else 3)) for m in bias.METRICS},
+            **{m: _metric_format(m) for m in bias.METRICS},
         }
     )
     for metric in bias.METRICS:
         styler = styler.map(lambda v, _m=metric: _shade_css(_m, v), subset=[metric])
-    config: dict[str, st.column_config.Column] = {
+    config: dict[str, ColumnConfig] = {
         "share": st.column_config.Column("share", help="This category's share of all reviews"),
         "positive_share": st.column_config.Column(
             "positive", help="Share of this category's reviews with the label of interest (q_d)"
@@ -284,7 +300,7 @@ def readings_table(row: dict[str, object]) -> None:
     rows = [
         {
             "metric": f"{metric} · {bias.METRIC_NAMES[metric]}",
-            "value": _number(row[metric], 4),  # type: ignore[arg-type]
+            "value": _number(row[metric], 4),
             "what it says": bias.reading(metric, row),
         }
         for metric in bias.METRICS
@@ -302,10 +318,10 @@ def percentile_table(percentiles: pd.DataFrame) -> None:
     percentile_rows = [labels[c] for c in percentiles.columns if c.startswith("p") and c[1:].isdigit()]
     stats.index = [labels.get(i, i) for i in stats.index]
 
-    def cell(value: object, capped: bool) -> str:
-        if pd.isna(value):  # type: ignore[call-overload]
+    def cell(value: float | None, capped: bool) -> str:
+        if value is None or pd.isna(value):
             return "–"
-        number = float(value)  # type: ignore[arg-type]
+        number = float(value)
         if capped and number >= WORD_CAP:  # counts past the cap share one group: the percentile is at least this
             return f"{WORD_CAP:,}+"
         return f"{number:,.1f}" if not number.is_integer() else f"{int(number):,}"

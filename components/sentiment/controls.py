@@ -5,7 +5,7 @@ the sidebar filters and the label of interest. Every choice is bound to the URL,
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 import streamlit as st
@@ -16,7 +16,7 @@ from lib.catalog import TableDef
 from lib.errors import LakeLensError
 
 NONE = "(none)"
-URL = "query-params"
+URL: Final = "query-params"
 # Shown on the radio and written to the link as they are (?def=binary), so short and plain.
 DEFINITION_LABELS: dict[s.SentimentDefinition, str] = {
     "three_class": "3 classes",
@@ -90,8 +90,8 @@ def choose_table() -> TableDef | None:
         bind=URL,
         help="Any review table in the catalog.",
     )
-    database, name = str(st.session_state["table"]).split(".", 1)
-    return data.table(database, name)
+    database_name, name = str(st.session_state["table"]).split(".", 1)
+    return data.table(database_name, name)
 
 
 def choose_mapping(table: TableDef) -> s.ColumnMapping:
@@ -158,7 +158,7 @@ def choose_filters(spec: s.Spec, everything: pd.DataFrame, course: bool = False)
         if spec.mapping.date and bounds.first_date and bounds.last_date and bounds.first_date < bounds.last_date:
             period = st.date_input(
                 "Review date between",
-                value=(),
+                value=[],  # a range with no dates picked yet (the stubs' range overload has no tuple[()])
                 min_value=bounds.first_date,
                 max_value=bounds.last_date,
                 key="dates",
@@ -171,6 +171,7 @@ def choose_filters(spec: s.Spec, everything: pd.DataFrame, course: bool = False)
         if spec.mapping.rating and bounds.min_rating is not None and bounds.max_rating is not None:
             low, high = bounds.min_rating, bounds.max_rating
             if low < high:
+                picked_range: tuple[float, float]
                 if bounds.integer_ratings:
                     picked_range = st.slider(
                         "Rating", int(low), int(high), (int(low), int(high)), key="stars", bind=URL

@@ -193,7 +193,7 @@ def bias_section(counts: pd.DataFrame, spec: s.Spec, sql: str, positive: Any) ->
         f"**{label}**. Shading grows with the size of the value; hover a column name for its meaning."
     )
     charts.bias_table(metrics, sql=sql, context=f"{spec.describe()} · label of interest: {label}")
-    worst = metrics.loc[metrics["DPL"].abs().fillna(-1).idxmax(), "facet"] if len(metrics) else None
+    worst = metrics.at[metrics["DPL"].abs().fillna(-1).idxmax(), "facet"] if len(metrics) else None
     facets = list(metrics["facet"])
     if "facet" in st.session_state and st.session_state["facet"] not in facets:
         st.session_state["facet"] = worst
@@ -212,8 +212,8 @@ BALANCE_LABELS: dict[s.BalanceBy, str] = {"sentiment": "by sentiment", "category
 
 def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
     st.subheader("Balance for training", anchor=False)
-    options = list(BALANCE_LABELS) if spec.mapping.category else ["sentiment"]
-    labels = [BALANCE_LABELS[o] for o in options]  # type: ignore[index]
+    options: list[s.BalanceBy] = list(BALANCE_LABELS) if spec.mapping.category else ["sentiment"]
+    labels = [BALANCE_LABELS[o] for o in options]
     if "balance" in st.session_state and st.session_state["balance"] not in labels:
         st.session_state["balance"] = labels[0]
     picked = st.radio(
@@ -225,7 +225,7 @@ def balance_section(counts: pd.DataFrame, spec: s.Spec, positive: Any) -> None:
         horizontal=True,
         help="\n\n".join(f"**{BALANCE_LABELS[k]}**: {v}" for k, v in s.BALANCE_BY.items() if k in options),
     )
-    by: s.BalanceBy = options[labels.index(picked)] if picked in labels else "sentiment"  # type: ignore[assignment]
+    by: s.BalanceBy = options[labels.index(picked)] if picked in labels else "sentiment"
     plan = bias.balance_plan(counts, by=by)
     if plan.cell_size == 0:
         st.caption("No review has a sentiment under these filters.")
@@ -345,7 +345,7 @@ def drill_down(counts: pd.DataFrame, spec: s.Spec) -> None:
     first = (int(page) - 1) * PAGE_SIZE + 1
     st.caption(f"Reviews {first:,}–{first + len(sample) - 1:,} of {total:,}, in a fixed pseudo-random order.")
     shown = sample.astype(object).where(sample.notna(), "–")
-    shown.index = range(first, first + len(shown))
+    shown.index = pd.RangeIndex(first, first + len(shown))
     st.table(shown)  # a static table wraps long review text; the page holds at most PAGE_SIZE rows
     with st.expander("SQL behind this sample", icon=":material/code:"):
         st.code(sql, language="sql")

@@ -29,7 +29,7 @@ import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 from code_editor import code_editor
@@ -51,6 +51,9 @@ from lib.sql import script
 from lib.sql.estimate import ScanEstimate, estimate_scan
 from lib.sql.history import History, HistoryEntry, SavedQueries, Status
 from lib.sql.params import ParamValue
+
+if TYPE_CHECKING:
+    from streamlit.runtime.state import SessionStateProxy
 
 log = logging.getLogger("lakelens")
 
@@ -99,7 +102,7 @@ class Outcome:
 
 
 # -- state ---------------------------------------------------------------------------------------------------
-def _state() -> Any:
+def _state() -> SessionStateProxy:
     return st.session_state
 
 

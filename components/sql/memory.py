@@ -6,7 +6,7 @@ its SQL and its parameter values in the current tab's editor.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -18,8 +18,11 @@ from lib import sql as sqlmod
 from lib.errors import LakeLensError
 from lib.sql.history import SavedQueries
 
+if TYPE_CHECKING:
+    from streamlit.runtime.state import SessionStateProxy
 
-def _state() -> Any:
+
+def _state() -> SessionStateProxy:
     return st.session_state
 
 
@@ -84,7 +87,7 @@ def history_panel() -> None:
             with st.container(border=True):
                 info, sql_col, buttons = st.columns([2, 6, 1.2], vertical_alignment="center")
                 when = entry.started_at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-                details = [entry.status]
+                details: list[str] = [entry.status]
                 if entry.rows is not None:
                     details.append(f"{entry.total_rows if entry.total_rows is not None else entry.rows:,} rows")
                 if entry.runtime_s is not None:

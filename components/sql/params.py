@@ -12,7 +12,6 @@ link opens the query with its values filled in.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import streamlit as st
 
@@ -127,7 +126,7 @@ def _one(param: paramsmod.Param, value: str, settings: Settings) -> str:
             st.caption(f":red[The list of values could not be read: {defanged(problem)}]")
         return "" if chosen is None else str(chosen)
     if param.kind == "date":
-        initial: Any = None
+        initial: date | None = None
         try:
             initial = date.fromisoformat(value) if value else None
         except ValueError:

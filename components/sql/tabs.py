@@ -18,7 +18,7 @@ import re
 import uuid
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import sqlglot
 import streamlit as st
@@ -26,6 +26,9 @@ from sqlglot import exp
 
 from components.plain import plain
 from components.sql import params as sql_params
+
+if TYPE_CHECKING:
+    from components.sql.editor import Outcome  # editor imports this module: the type only
 
 MAX_TABS = 12
 _MAX_LINK_BYTES = 256 * 1024
@@ -36,7 +39,7 @@ class QueryTab:
     sql: str
     name: str = ""  # given by the analyst; empty: named from the query
     params: dict[str, str] = field(default_factory=dict)
-    outcome: Any = None
+    outcome: Outcome | None = None  # the tab's last finished run, as sql.editor keeps it
     # Each tab has its own editor instance: an editor that loses focus as the analyst clicks another tab sends
     # its text late, and it must land in the tab it came from, not the one just opened.
     uid: str = field(default_factory=lambda: uuid.uuid4().hex[:12])

@@ -16,8 +16,12 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -104,24 +108,24 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
         yield started
 
 
-def wait_for_app(page: object, timeout_ms: int = 30_000) -> None:
+def wait_for_app(page: Page, timeout_ms: int = 30_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator) and the page has content."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
         "document.querySelectorAll('[data-testid=\"stMainBlockContainer\"] *').length > 5",
         timeout=timeout_ms,
     )
-    page.wait_for_timeout(400)  # type: ignore[attr-defined]
+    page.wait_for_timeout(400)
 
 
-def screenshot(page: object, name: str) -> Path:
+def screenshot(page: Page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=True)
     return path
 
 
-def assert_no_exception(page: object) -> None:
-    boxes = page.locator("[data-testid='stException']")  # type: ignore[attr-defined]
+def assert_no_exception(page: Page) -> None:
+    boxes = page.locator("[data-testid='stException']")
     assert boxes.count() == 0, boxes.first.inner_text()

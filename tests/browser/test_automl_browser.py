@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.browser.conftest import App, assert_no_exception, screenshot, wait_for_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
 
 JOB = "browser-job"
 
 
-def test_start_a_job_watch_it_finish_and_open_a_candidate(app: App, page: Any) -> None:
+def test_start_a_job_watch_it_finish_and_open_a_candidate(app: App, page: Page) -> None:
     page.goto(app.url)
     page.get_by_text("LakeLens").first.wait_for(timeout=120_000)  # the home page has run: demo lake and navigation
     page.goto(f"{app.url}/automl")
@@ -86,14 +89,14 @@ def test_start_a_job_watch_it_finish_and_open_a_candidate(app: App, page: Any) -
 REVIEW_JOB = "browser-review-job"
 
 
-def _card_id(page: Any) -> str:
+def _card_id(page: Page) -> str:
     text = page.locator(".st-key-review-card").first.inner_text()
     found = re.search(r"Review (\S+)", text)
     assert found, text
     return found.group(1)
 
 
-def test_label_three_reviews_with_the_keyboard_and_see_them_in_the_labels_table(app: App, page: Any) -> None:
+def test_label_three_reviews_with_the_keyboard_and_see_them_in_the_labels_table(app: App, page: Page) -> None:
     import pandas as pd
 
     from lib.backends.local import LocalBackend

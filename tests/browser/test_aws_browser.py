@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pandas as pd
@@ -32,6 +33,9 @@ from tests.browser.test_sentiment_browser import (
 )
 from tests.browser.test_sql_browser import open_sql_page, run_with_keyboard, type_sql
 from tests.conftest import local_settings, read_curated
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytest_plugins = ("tests.aws_standin",)
 pytestmark = pytest.mark.browser
@@ -80,21 +84,21 @@ def curated(lake: Path) -> pd.DataFrame:
     return read_curated(lake)
 
 
-def open_sentiment_on_aws(app: App, page: object) -> None:
+def open_sentiment_on_aws(app: App, page: Page) -> None:
     """On aws the page waits for the analyst to start the queries (Athena bills by the bytes each scans)."""
-    page.goto(app.url)  # type: ignore[attr-defined]
+    page.goto(app.url)
     wait_for_app(page, timeout_ms=120_000)
-    page.get_by_role("link", name="Sentiment").first.click()  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Sentiment").first.click()
     wait_for_app(page, timeout_ms=60_000)
-    page.get_by_role("button", name=re.compile("Run the queries")).click()  # type: ignore[attr-defined]
+    page.get_by_role("button", name=re.compile("Run the queries")).click()
     wait_for_charts(page)
 
 
-def sentiment_numbers(page: object) -> dict[str, str]:
+def sentiment_numbers(page: Page) -> dict[str, str]:
     return {label: metric(page, label) for label in ("Reviews", "Positive", "Categories")}
 
 
-def test_sentiment_page_on_aws_shows_the_same_numbers_and_charts_as_local(apps: Apps, page: object) -> None:
+def test_sentiment_page_on_aws_shows_the_same_numbers_and_charts_as_local(apps: Apps, page: Page) -> None:
     open_sentiment_on_aws(apps.aws, page)
     assert_no_exception(page)
     aws_numbers = sentiment_numbers(page)
@@ -102,8 +106,8 @@ def test_sentiment_page_on_aws_shows_the_same_numbers_and_charts_as_local(apps: 
     for title in CHART_TITLES:
         assert title in aws_titles
     # charts that show data: bars drawn in the per-sentiment chart, a line in the monthly one
-    assert page.locator(".js-plotly-plot .bars path").count() > 0  # type: ignore[attr-defined]
-    assert page.locator(".js-plotly-plot .scatterlayer path").count() > 0  # type: ignore[attr-defined]
+    assert page.locator(".js-plotly-plot .bars path").count() > 0
+    assert page.locator(".js-plotly-plot .scatterlayer path").count() > 0
     whole_page_screenshot(page, "sentiment_aws")
 
     frame = curated(apps.local_lake)
@@ -119,45 +123,45 @@ def test_sentiment_page_on_aws_shows_the_same_numbers_and_charts_as_local(apps: 
 
 
 @pytest.mark.parametrize(("path", "heading"), [("lake", "Lake"), ("sql", "SQL"), ("automl", "AutoML")])
-def test_every_page_opens_on_aws(apps: Apps, page: object, path: str, heading: str) -> None:
-    page.goto(apps.aws.url)  # type: ignore[attr-defined]
+def test_every_page_opens_on_aws(apps: Apps, page: Page, path: str, heading: str) -> None:
+    page.goto(apps.aws.url)
     wait_for_app(page)
-    page.get_by_text("demo.reviews_raw").first.wait_for(state="attached", timeout=60_000)  # type: ignore[attr-defined]
-    body = page.inner_text("body")  # type: ignore[attr-defined]
+    page.get_by_text("demo.reviews_raw").first.wait_for(state="attached", timeout=60_000)
+    body = page.inner_text("body")
     assert f"s3://{BUCKET}/lake/" in body
-    page.goto(f"{apps.aws.url}/{path}")  # type: ignore[attr-defined]
+    page.goto(f"{apps.aws.url}/{path}")
     wait_for_app(page)
-    page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)
     if path == "automl":  # the Autopilot section lists the account's jobs (moto's: none) and offers a launch
-        page.get_by_text("Launch an Autopilot job").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
-        page.get_by_text("No Autopilot jobs in this account and region.").first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+        page.get_by_text("Launch an Autopilot job").first.wait_for(timeout=30_000)
+        page.get_by_text("No Autopilot jobs in this account and region.").first.wait_for(timeout=30_000)
     assert_no_exception(page)
     screenshot(page, f"aws-{path}")
 
 
-def test_lake_page_on_aws_lists_the_partitions(apps: Apps, page: object) -> None:
-    page.goto(f"{apps.aws.url}/lake?prefix=curated/reviews/")  # type: ignore[attr-defined]
+def test_lake_page_on_aws_lists_the_partitions(apps: Apps, page: Page) -> None:
+    page.goto(f"{apps.aws.url}/lake?prefix=curated/reviews/")
     wait_for_app(page, timeout_ms=60_000)
-    page.get_by_text("product_category=Books/").first.wait_for(state="attached", timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_text("product_category=Books/").first.wait_for(state="attached", timeout=60_000)
     assert_no_exception(page)
     screenshot(page, "aws-lake-partitions")
 
 
-def test_sql_page_on_aws_runs_a_query_with_athenas_result(apps: Apps, page: object, tmp_path: Path) -> None:
+def test_sql_page_on_aws_runs_a_query_with_athenas_result(apps: Apps, page: Page, tmp_path: Path) -> None:
     open_sql_page(apps.aws, page)
     type_sql(page, "SELECT product_category, count(*) AS review_count FROM demo.reviews GROUP BY 1 ORDER BY 2 DESC, 1")
     run_with_keyboard(page)
     assert_no_exception(page)
     expected = curated(apps.local_lake).product_category.value_counts()
     expected = expected.sort_index().sort_values(ascending=False, kind="stable")
-    cells = page.locator("[role=gridcell]").all_inner_texts()  # type: ignore[attr-defined]
+    cells = page.locator("[role=gridcell]").all_inner_texts()
     shown = list(zip(cells[0::2], cells[1::2], strict=False))
     assert len(shown) >= 5
     assert shown == [(name, str(count)) for name, count in expected.head(len(shown)).items()]
-    body = page.inner_text("body")  # type: ignore[attr-defined]
+    body = page.inner_text("body")
     assert "Athena" in body and re.search(r"Scanned", body)
-    with page.expect_download(timeout=60_000) as download_info:  # type: ignore[attr-defined]
-        page.get_by_role("button", name="Whole result as CSV").click()  # type: ignore[attr-defined]
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Whole result as CSV").click()
     target = tmp_path / "result.csv"
     download_info.value.save_as(target)
     downloaded = pd.read_csv(target)

@@ -4,67 +4,69 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
 from tests.browser.conftest import App, assert_no_exception, screenshot, wait_for_app
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Dialog, Page
 
 pytestmark = pytest.mark.browser
 
 PARQUET = "curated/reviews/product_category=Books/part-0.parquet"
 
 
-def pin_visible(page: object) -> None:
+def pin_visible(page: Page) -> None:
     before = pinned_count(page)
-    page.get_by_role("button", name="Pin to report").filter(visible=True).first.click()  # type: ignore[attr-defined]
-    page.wait_for_function(  # type: ignore[attr-defined]
-        f"() => document.body.innerText.includes('{before + 1} item(s) pinned')", timeout=30_000
-    )
+    page.get_by_role("button", name="Pin to report").filter(visible=True).first.click()
+    page.wait_for_function(f"() => document.body.innerText.includes('{before + 1} item(s) pinned')", timeout=30_000)
     wait_for_app(page)
 
 
-def pinned_count(page: object) -> int:
-    match = re.search(r"(\d+) item\(s\) pinned", page.inner_text("[data-testid='stSidebar']"))  # type: ignore[attr-defined]
+def pinned_count(page: Page) -> int:
+    match = re.search(r"(\d+) item\(s\) pinned", page.inner_text("[data-testid='stSidebar']"))
     return int(match.group(1)) if match else 0
 
 
-def go(page: object, title: str) -> None:
+def go(page: Page, title: str) -> None:
     """Follow a sidebar link: the same session, so the pins travel with the analyst."""
-    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()  # type: ignore[attr-defined]
-    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
+    page.wait_for_timeout(500)
     wait_for_app(page)
 
 
-def slide_url(page: object, number: int) -> None:
-    page.wait_for_function(f"() => location.search.includes('slide={number}')", timeout=15_000)  # type: ignore[attr-defined]
+def slide_url(page: Page, number: int) -> None:
+    page.wait_for_function(f"() => location.search.includes('slide={number}')", timeout=15_000)
     wait_for_app(page)
 
 
 def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
-    app: App, page: object, browser: object, tmp_path: Path
+    app: App, page: Page, browser: Browser, tmp_path: Path
 ) -> None:
-    page.goto(app.url)  # type: ignore[attr-defined]
+    page.goto(app.url)
     wait_for_app(page, timeout_ms=120_000)
-    page.get_by_text("demo.reviews_raw").first.wait_for(state="attached", timeout=120_000)  # type: ignore[attr-defined]
+    page.get_by_text("demo.reviews_raw").first.wait_for(state="attached", timeout=120_000)
 
     # Lake: a Parquet preview (no SQL behind it).
-    page.goto(f"{app.url}/lake?object={PARQUET}")  # type: ignore[attr-defined]
+    page.goto(f"{app.url}/lake?object={PARQUET}")
     wait_for_app(page)
-    page.get_by_text("Preview", exact=True).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_text("Preview", exact=True).first.wait_for(timeout=30_000)
     pin_visible(page)
 
     # SQL: the starter query's chart, with its SQL.
     go(page, "SQL")
-    page.get_by_role("button", name="Run", exact=True).click()  # type: ignore[attr-defined]
-    page.get_by_text("query id").first.wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("query id").first.wait_for(timeout=60_000)
     wait_for_app(page)
-    page.get_by_role("tab", name="Chart").click()  # type: ignore[attr-defined]
-    page.locator(".js-plotly-plot").filter(visible=True).first.wait_for(timeout=30_000)  # type: ignore[attr-defined]
+    page.get_by_role("tab", name="Chart").click()
+    page.locator(".js-plotly-plot").filter(visible=True).first.wait_for(timeout=30_000)
     pin_visible(page)
     assert pinned_count(page) == 2
 
     # Save both to a new report, from the sidebar.
-    sidebar = page.locator("[data-testid='stSidebar']")  # type: ignore[attr-defined]
+    sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.get_by_label("Title of the new report").fill("Weekly review")
     sidebar.get_by_label("Title of the new report").press("Enter")
     wait_for_app(page)
@@ -74,7 +76,7 @@ def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
     assert (app.lake / "_lakelens" / "reports" / "weekly-review.md").is_file()
 
     # A colleague opens the link in a browser of their own: the snapshot is there at once.
-    other = browser.new_context(viewport={"width": 1400, "height": 1300})  # type: ignore[attr-defined]
+    other = browser.new_context(viewport={"width": 1400, "height": 1300})
     tab = other.new_page()
     tab.goto(f"{app.url}/reports?report=weekly-review")
     wait_for_app(tab, timeout_ms=60_000)
@@ -93,7 +95,7 @@ def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
         tab.get_by_role("button", name="Export HTML").click()
     exported = tmp_path / "weekly-review.html"
     download_info.value.save_as(exported)
-    offline = browser.new_context(offline=True, viewport={"width": 1200, "height": 2400})  # type: ignore[attr-defined]
+    offline = browser.new_context(offline=True, viewport={"width": 1200, "height": 2400})
     requests: list[str] = []
     offline.on("request", lambda request: requests.append(request.url))
     file_tab = offline.new_page()
@@ -133,14 +135,14 @@ def test_pins_become_a_report_that_reopens_presents_and_exports_offline(
     other.close()
 
 
-def test_a_report_written_as_a_file_in_light_and_dark(app: App, browser: object) -> None:
+def test_a_report_written_as_a_file_in_light_and_dark(app: App, browser: Browser) -> None:
     """The example report of the README: imported as a file, refreshed, shown, and presented (screenshots)."""
     from lib.backends.local import LocalBackend
     from lib.reports.store import ReportStore
     from tests.conftest import local_settings
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "examples" / "weekly-review.md").read_text()
-    context = browser.new_context(viewport={"width": 1400, "height": 3000})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1400, "height": 3000})
     page = context.new_page()
     page.goto(app.url)  # the first visit builds the demo lake (only into an empty lake: before the report is written)
     wait_for_app(page, timeout_ms=120_000)
@@ -158,7 +160,7 @@ def test_a_report_written_as_a_file_in_light_and_dark(app: App, browser: object)
     screenshot(page, "report")
     context.close()
     for scheme in ("light", "dark"):
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)  # type: ignore[attr-defined]
+        context = browser.new_context(viewport={"width": 1400, "height": 900}, color_scheme=scheme)
         slide = context.new_page()
         slide.goto(f"{app.url}/reports?report=weekly-health&slide=2")
         wait_for_app(slide, timeout_ms=60_000)
@@ -172,10 +174,10 @@ def test_a_report_written_as_a_file_in_light_and_dark(app: App, browser: object)
         context.close()
 
 
-def test_a_hostile_report_renders_its_script_as_text(app: App, browser: object) -> None:
+def test_a_hostile_report_renders_its_script_as_text(app: App, browser: Browser) -> None:
     from tests.lib.test_reports import HOSTILE
 
-    context = browser.new_context(viewport={"width": 1300, "height": 1600})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": 1300, "height": 1600})
     dialogs: list[str] = []
     page = context.new_page()
     page.goto(app.url)  # the first visit builds the demo lake (only into an empty lake: before the report is written)
@@ -184,7 +186,12 @@ def test_a_hostile_report_renders_its_script_as_text(app: App, browser: object) 
     folder = app.lake / "_lakelens" / "reports"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "hostile.md").write_text(HOSTILE)
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(f"{app.url}/reports?report=hostile")
     wait_for_app(page, timeout_ms=60_000)
     page.get_by_role("button", name="Refresh").click()
@@ -199,8 +206,10 @@ def test_a_hostile_report_renders_its_script_as_text(app: App, browser: object) 
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_present_mode_hides_controls_and_keeps_the_filters(app: App, browser: object, scheme: str) -> None:
-    context = browser.new_context(viewport={"width": 1400, "height": 1500}, color_scheme=scheme)  # type: ignore[attr-defined]
+def test_present_mode_hides_controls_and_keeps_the_filters(
+    app: App, browser: Browser, scheme: Literal["light", "dark"]
+) -> None:
+    context = browser.new_context(viewport={"width": 1400, "height": 1500}, color_scheme=scheme)
     page = context.new_page()
     page.goto(app.url)
     wait_for_app(page, timeout_ms=120_000)

@@ -13,7 +13,7 @@ import io
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -32,6 +32,9 @@ from tests.browser.conftest import (
     wait_for_app,
 )
 from tests.security.conftest import Ledger
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 pytest_plugins = ("tests.aws_fixtures",)
 pytestmark = pytest.mark.browser
@@ -92,7 +95,7 @@ def aws_app(aws_settings: Settings, moto_server: str, tmp_path: Path) -> Iterato
 
 
 def test_fake_credentials_appear_nowhere(
-    aws_app: tuple[str, Path], moto_server: str, page: Any, tmp_path: Path, ledger: Ledger
+    aws_app: tuple[str, Path], moto_server: str, page: Page, tmp_path: Path, ledger: Ledger
 ) -> None:
     url, log = aws_app
     requested: list[str] = []
