@@ -31,7 +31,7 @@ from lib.catalog import Column, TableDef, parquet_table, validate_identifier
 from lib.errors import CatalogError, IngestCancelled, IngestError, LakeLensError, NotFound
 from lib.lake import ingest
 from lib.lake import stream as ingest_stream
-from lib.lake.objects import all_partitions, iter_keys, location_for
+from lib.lake.objects import all_partitions, iter_keys
 from lib.paths import human_bytes
 from lib.sql import quote_identifier, quote_literal
 
@@ -171,7 +171,7 @@ def _curate_local(
             ),
         )
         files, partitions = ingest_stream.converted_files(backend, out, plan.prefix, plan.partition_by)
-        table = _curated_def(backend, plan, rows, location_for(backend, plan.prefix))
+        table = _curated_def(backend, plan, rows, backend.location(plan.prefix))
         report(0.95, f"Moving {len(files):,} Parquet file(s) into {plan.prefix} and registering {plan.qualified_name}")
         if stop.is_set():
             raise IngestCancelled(f"Curating {plan.source.qualified_name} cancelled; nothing was written.")

@@ -490,7 +490,6 @@ def build(backend: Backend, rows: int, progress: Progress | None = None, seed: i
 
 def _register(backend: Backend, rows: int, seed: int, report: Progress) -> None:
     """demo.reviews_raw (TSV) and demo.reviews (Parquet, partitioned) in the backend's catalog, replacing any."""
-    from lib.lake.objects import location_for
 
     report(0.97, "Registering demo.reviews_raw and demo.reviews")
     backend.create_database(DATABASE, "Demo lake: synthetic product reviews built by LakeLens")
@@ -499,7 +498,7 @@ def _register(backend: Backend, rows: int, seed: int, report: Progress) -> None:
             DATABASE,
             "reviews_raw",
             RAW_COLUMNS,
-            location_for(backend, RAW_PREFIX),
+            backend.location(RAW_PREFIX),
             delimiter="\t",
             description=f"Raw zone: {rows:,} reviews as tab-separated files, one per category",
         ),
@@ -510,7 +509,7 @@ def _register(backend: Backend, rows: int, seed: int, report: Progress) -> None:
             DATABASE,
             "reviews",
             CURATED_COLUMNS,
-            location_for(backend, CURATED_PREFIX),
+            backend.location(CURATED_PREFIX),
             partition_keys=[Column("product_category", "string", COLUMN_COMMENTS["product_category"])],
             description=f"Curated zone: {rows:,} reviews as Parquet, partitioned by product_category",
             parameters={"lakelens.demo_rows": str(rows), "lakelens.demo_seed": str(seed)},

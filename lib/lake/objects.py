@@ -80,11 +80,6 @@ def sanitize_name(name: str) -> str:
     return re.sub("[^A-Za-z0-9_]+", "_", stripped).lower()
 
 
-def location_for(backend: Backend, key: str) -> str:
-    """The catalog location of a lake folder: ``lake://<key>`` locally, ``s3://bucket/lake/<key>`` on aws."""
-    return backend.location(key)
-
-
 def key_of_location(backend: Backend, location: str) -> str | None:
     """The lake key of a table location, or ``None`` when the location is outside the lake."""
     try:

@@ -40,7 +40,7 @@ from lib.backends.base import Backend
 from lib.catalog import Column, Partition, TableDef, glue_type_to_duckdb, parquet_table
 from lib.errors import IngestCancelled, IngestError
 from lib.lake import ingest
-from lib.lake.objects import location_for, split_compression
+from lib.lake.objects import split_compression
 from lib.paths import human_bytes, join_key
 from lib.sql import quote_identifier, quote_literal
 
@@ -535,7 +535,7 @@ def _layout(
             plan.database,
             plan.table,
             columns,
-            location_for(backend, plan.curated_prefix),
+            backend.location(plan.curated_prefix),
             partition_keys=keys,
             description=f"Curated zone: {plan.filename} as Parquet ({rows:,} rows)"
             + (f", partitioned by {key_column}" if key_column else ""),
@@ -572,7 +572,7 @@ def converted_files(
             value = urllib.parse.unquote(encoded)
             folder = f"{name}={ingest.hive_escape(value)}/"
             if not any(p.values == (value,) for p in partitions):
-                partitions.append(Partition((value,), location_for(backend, f"{prefix}{folder}")))
+                partitions.append(Partition((value,), backend.location(f"{prefix}{folder}")))
         files.append((f"{prefix}{folder}{relative.name}", file, {}))
     if len(partitions) > ingest.MAX_PARTITIONS:
         raise IngestError(

@@ -400,7 +400,7 @@ def test_an_empty_text_field_of_a_raw_table_is_null_locally_and_empty_on_aws(lak
                 "uploads",
                 "blanks",
                 [Column("id", "int"), Column("name", "string")],
-                lake.location_for(backend, "raw/blanks/"),
+                backend.location("raw/blanks/"),
             ),
             replace=True,
         )

@@ -52,7 +52,7 @@ def test_names_are_sanitised_exactly_as_awswrangler_does(name: str) -> None:
 
 
 def test_location_of_a_local_key_is_a_lake_url(demo_backend: LocalBackend) -> None:
-    assert lake.location_for(demo_backend, "curated/x/y") == "lake://curated/x/y/"
+    assert demo_backend.location("curated/x/y") == "lake://curated/x/y/"
     assert lake.key_of_location(demo_backend, "lake://curated/x/y/") == "curated/x/y/"
 
 
@@ -232,5 +232,5 @@ def test_aws_listing_pages_and_prefix_stats(aws_backend: AwsBackend) -> None:
     stats = lake.prefix_stats(aws_backend, "many/")
     assert (stats.objects, stats.bytes, stats.capped) == (1_005, sum(i % 7 for i in range(1_005)), False)
     assert lake.prefix_stats(aws_backend, "many/", cap=10).objects_text == "10+"
-    assert lake.location_for(aws_backend, "many") == f"s3://{BUCKET}/lake/many/"
+    assert aws_backend.location("many") == f"s3://{BUCKET}/lake/many/"
     assert lake.key_of_location(aws_backend, f"s3://{BUCKET}/lake/many/") == "many/"

@@ -34,7 +34,7 @@ from lib.lake.ingest.model import (
     typed_table,
 )
 from lib.lake.ingest.parse import plan_ingest
-from lib.lake.objects import all_partitions, iter_keys, key_of_location, kind_from_name, location_for, split_compression
+from lib.lake.objects import all_partitions, iter_keys, key_of_location, kind_from_name, split_compression
 from lib.paths import human_bytes, join_key
 
 
@@ -108,7 +108,7 @@ def column_comment(column: ColumnPlan) -> str:
 
 def raw_table_def(backend: Backend, plan: IngestPlan, name: str) -> TableDef:
     columns = [Column(c.name, c.type, column_comment(c)) for c in plan.columns]
-    location = location_for(backend, plan.raw_prefix)
+    location = backend.location(plan.raw_prefix)
     description = f"Raw zone: {plan.raw_filename} as ingested by LakeLens ({plan.rows:,} rows)"
     if plan.format == "parquet":
         table = parquet_table(plan.database, name, columns, location, description=description)
@@ -172,14 +172,14 @@ def commit(
             plan.database,
             plan.table,
             columns,
-            location_for(backend, plan.curated_prefix),
+            backend.location(plan.curated_prefix),
             partition_keys=keys,
             description=f"Curated zone: {plan.filename} as Parquet ({plan.rows:,} rows)"
             + (f", partitioned by {keys[0].name}" if keys else ""),
             parameters=_source_parameters(plan),
         )
         found_partitions = [
-            Partition(values, location_for(backend, key.rsplit("/", 1)[0] + "/")) for key, _, values in parts if values
+            Partition(values, backend.location(key.rsplit("/", 1)[0] + "/")) for key, _, values in parts if values
         ]
         targets.append((table, found_partitions if keys else None))
         if plan.raw_registrable:

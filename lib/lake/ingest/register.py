@@ -31,7 +31,6 @@ from lib.lake.objects import (
     iter_keys,
     kind_from_bytes,
     kind_from_name,
-    location_for,
     parquet_facts,
     sniff_delimiter,
     split_compression,
@@ -67,7 +66,7 @@ def register_prefix(
     partition_names, partition_values = _hive_layout(prefix, files)
     sample = files[0]
     columns, delimiter, quoted = _sample_schema(backend, sample, kind)
-    location = location_for(backend, prefix)
+    location = backend.location(prefix)
     keys = [Column(name, "string", "partition key") for name in partition_names]
     overlap = {c.name for c in columns} & set(partition_names)
     if overlap:
@@ -92,9 +91,7 @@ def register_prefix(
     partitions = [
         Partition(
             values,
-            location_for(
-                backend,
-                prefix + "/".join(f"{k}={hive_escape(v)}" for k, v in zip(partition_names, values, strict=True)),
+            backend.location(prefix + "/".join(f"{k}={hive_escape(v)}" for k, v in zip(partition_names, values, strict=True)),
             ),
         )
         for values in partition_values
