@@ -20,7 +20,7 @@ from lib.sql.guard import (
     table_refs,
 )
 from lib.sql.starters import SENTIMENT_CASE, StarterQuery, starter_query, week1_queries
-from lib.sql.translate import ViewColumns, joda_to_strftime, quote_identifier, to_duckdb
+from lib.sql.translate import ViewColumns, joda_to_strftime, quote_identifier, quote_literal, to_duckdb
 
 __all__ = [
     "ATHENA_MAX_QUERY_BYTES",
@@ -35,6 +35,7 @@ __all__ = [
     "check_syntax",
     "joda_to_strftime",
     "quote_identifier",
+    "quote_literal",
     "starter_query",
     "table_refs",
     "to_duckdb",
