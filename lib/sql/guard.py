@@ -11,7 +11,7 @@ Athena (Trino) dialect; decisions are made on the syntax tree, never by regular 
   refused by name;
 * every table must be a catalog table or a CTE: DuckDB's "replacement scans" (``FROM 'file.csv'``) are refused.
 
-On the local backend DuckDB's own access settings are the second wall (see ``lib/backends/local.py``).
+On the local backend DuckDB's own access settings are the second wall (see ``lib/backends/local/engine.py``).
 """
 
 from __future__ import annotations

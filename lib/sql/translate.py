@@ -3,13 +3,17 @@ Athena's function names and semantics (integer division, date formats, NaN/Infin
 
 from __future__ import annotations
 
+import logging
+
 from sqlglot import exp
-from sqlglot.errors import ErrorLevel, UnsupportedError
+from sqlglot.errors import ErrorLevel, OptimizeError, SchemaError, UnsupportedError
 
 from lib.errors import SqlError
 from lib.sql.guard import Statement, TableRef, _cte_names
 
 ViewColumns = dict[str, dict[str, dict[str, str]]]  # view schema -> view name -> column -> DuckDB type
+
+log = logging.getLogger("lakelens.sql")
 
 
 def to_duckdb(
@@ -78,7 +82,10 @@ def _integer_division(tree: exp.Expression, columns: ViewColumns) -> None:
     try:
         typed = qualify(tree.copy(), schema=schema, dialect="duckdb", expand_alias_refs=False, expand_stars=False)
         annotate_types(typed, schema=schema, dialect="duckdb")
-    except Exception:
+    except (OptimizeError, SchemaError, ValueError) as exc:
+        # What sqlglot raises for a query it cannot type: a column or table it cannot resolve, an alias used
+        # twice, an ambiguous schema (OptimizeError, SchemaError), a table its schema lookup misses (ValueError).
+        log.debug("Divisions left to DuckDB: sqlglot cannot type the query (%s: %s)", type(exc).__name__, exc)
         return
     twins: dict[int, exp.Div] = {}
     for division in typed.find_all(exp.Div):
@@ -237,6 +244,7 @@ def joda_to_strftime(pattern: str) -> str:
 
 
 def quote_identifier(name: str) -> str:
+    """``name`` as a quoted DuckDB identifier (``"a""b"`` for ``a"b``)."""
     return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
