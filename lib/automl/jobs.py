@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
@@ -274,7 +275,10 @@ def enforce_stop(backend: Backend, name: str, grace_s: float = 60.0) -> JobStatu
 
 
 # -- the runner process -------------------------------------------------------------------------------------------
+# The runners this process started, by job name. Streamlit runs each session's script in its own thread, so two
+# sessions can launch or check jobs at once: every read and write of _CHILDREN holds _CHILDREN_LOCK.
 _CHILDREN: dict[str, subprocess.Popen[bytes]] = {}
+_CHILDREN_LOCK = threading.Lock()
 
 
 def process_start(pid: int) -> str | None:
@@ -308,9 +312,12 @@ def _pid_alive(pid: int, start: str | None) -> bool:
 
 
 def _runner_gone(status: JobStatus) -> bool:
-    child = _CHILDREN.get(status.name)
-    if child is not None and child.poll() is not None:
-        _CHILDREN.pop(status.name, None)
+    with _CHILDREN_LOCK:
+        child = _CHILDREN.get(status.name)
+        ended = child is not None and child.poll() is not None  # poll() does not block
+        if ended:
+            _CHILDREN.pop(status.name, None)
+    if ended:
         return True
     if status.pid is None:
         started = _parse(status.started)
@@ -361,7 +368,8 @@ def launch(settings: Settings, name: str) -> subprocess.Popen[bytes]:
         start_new_session=True,
     )
     log.close()
-    _CHILDREN[name] = process
+    with _CHILDREN_LOCK:
+        _CHILDREN[name] = process
     return process
 
 
