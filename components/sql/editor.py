@@ -17,7 +17,8 @@ Tabs (components/sql_tabs.py), the parameter inputs (components/sql_params.py), 
 
 State (all under ``sql.`` in ``st.session_state``): ``text`` is the SQL as Python knows it; ``code`` is the text
 last pushed into the editor (changing it replaces the editor's content); ``run`` is the running query;
-``outcome`` the last finished one.
+``outcome`` the last finished one. The text's helpers (``text``, ``set_text``, ``insert``) live in
+components/sql/state.py, which the tabs use too; they are re-exported here.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ from components.plain import defanged
 from components.result_grid import format_usd
 from components.sql import params as sql_params
 from components.sql import tabs as sql_tabs
+from components.sql.state import insert as insert
+from components.sql.state import set_text as set_text
+from components.sql.state import text as text
 from lib import data
 from lib import sql as sqlmod
 from lib.backends.base import QueryResult
@@ -104,38 +108,6 @@ class Outcome:
 # -- state ---------------------------------------------------------------------------------------------------
 def _state() -> SessionStateProxy:
     return st.session_state
-
-
-def text() -> str:
-    return str(_state().get("sql.text", ""))
-
-
-def set_text(sql: str) -> None:
-    """Replace the editor's content (a starter, a saved query, a history entry, a link)."""
-    _state()["sql.text"] = sql
-    _state()["sql.code"] = sql
-    _state()["sql.cursor"] = None
-
-
-def insert(snippet: str) -> None:
-    """Insert ``snippet`` where the editor's cursor last was (or at the end), with a space before it if needed."""
-    current = text()
-    cursor = _state().get("sql.cursor")
-    offset = len(current)
-    if isinstance(cursor, dict) and "row" in cursor and "column" in cursor:
-        lines = current.split("\n")
-        row = min(int(cursor["row"]), len(lines) - 1)
-        column = min(int(cursor["column"]), len(lines[row]))
-        offset = sum(len(line) + 1 for line in lines[:row]) + column
-    before, after = current[:offset], current[offset:]
-    if before and not before[-1].isspace() and before[-1] not in "(.,":
-        snippet = " " + snippet
-    new = before + snippet + after
-    _state()["sql.text"] = new
-    _state()["sql.code"] = new
-    row = new[: offset + len(snippet)].count("\n")
-    column = offset + len(snippet) - (new.rfind("\n", 0, offset + len(snippet)) + 1)
-    _state()["sql.cursor"] = {"row": row, "column": column}
 
 
 def outcome() -> Outcome | None:

@@ -26,6 +26,7 @@ from sqlglot import exp
 
 from components.plain import plain
 from components.sql import params as sql_params
+from components.sql import state as sql_state
 
 if TYPE_CHECKING:
     from components.sql.editor import Outcome  # editor imports this module: the type only
@@ -99,11 +100,9 @@ def save_active() -> None:
 
 
 def _load(index: int) -> None:
-    from components.sql import editor as sql_editor
-
     st.session_state["sql.tab"] = index
     tab = tabs()[index]
-    sql_editor.set_text(tab.sql)
+    sql_state.set_text(tab.sql)
     sql_params.set_values(tab.params)
     st.session_state["sql.outcome"] = tab.outcome
     st.session_state["sql.tab_choice"] = index
@@ -206,9 +205,7 @@ def init_from_url(default_sql: str) -> tuple[str, dict[str, str]] | None:
     st.session_state["sql.tab"] = index
     st.session_state["sql.tab_choice"] = index
     current = linked[index]
-    from components.sql import editor as sql_editor
-
-    sql_editor.set_text(current.sql)
+    sql_state.set_text(current.sql)
     sql_params.set_values(current.params)
     carried = bool(sql) or bool(st.query_params.get("tabs"))
     return (current.sql, current.params) if carried else None

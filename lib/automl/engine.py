@@ -25,7 +25,7 @@ from sqlglot import exp
 
 from lib import sentiment
 from lib.automl import metrics
-from lib.automl.jobs import ESTIMATOR_LABELS, JobConfig
+from lib.automl.config import ESTIMATOR_LABELS, JobConfig
 from lib.backends.base import Backend
 from lib.catalog import TableDef
 from lib.errors import AutoMLError

@@ -1,4 +1,5 @@
-"""Local AutoML jobs: configuration, status and records in the lake, one training process per job.
+"""Local AutoML jobs: status and records in the lake, one training process per job (the configuration, and
+its checks, are :mod:`lib.automl.config`'s; re-exported here).
 
 A job lives under ``automl/<job-name>/`` in the lake (layout: docs/AUTOML.md). Every record is written whole
 with ``backend.write`` (atomic on both backends), so a page reading while the runner writes sees the old record or
@@ -18,19 +19,28 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from lib.automl.config import ESTIMATOR_LABELS as ESTIMATOR_LABELS
+from lib.automl.config import ESTIMATORS as ESTIMATORS
+from lib.automl.config import MAX_BUDGET_S as MAX_BUDGET_S
+from lib.automl.config import MIN_BUDGET_S as MIN_BUDGET_S
+from lib.automl.config import NAME_PATTERN as NAME_PATTERN
+from lib.automl.config import JobConfig as JobConfig
+from lib.automl.config import LabelSource as LabelSource
+from lib.automl.config import Objective as Objective
+from lib.automl.config import default_name as default_name
+from lib.automl.config import validate_name as validate_name
 from lib.backends.base import Backend
 from lib.errors import AutoMLError, NotFound
 from lib.settings import SPECS, Settings
 
 PREFIX = "automl/"
-Objective = Literal["accuracy", "f1_macro"]
-LabelSource = Literal["column", "rating"]
 JobState = Literal["InProgress", "Completed", "Failed", "Stopped"]
 
 # Autopilot's secondary statuses, in the order a local job goes through them.
@@ -47,137 +57,12 @@ STAGE_TEXT = {
     "Stopping": "Stopping",
 }
 TERMINAL: tuple[JobState, ...] = ("Completed", "Failed", "Stopped")
-ESTIMATORS = ("lgbm", "xgboost", "rf", "extra_tree", "lrl1", "lrl2", "sgd")
-ESTIMATOR_LABELS = {
-    "lgbm": "LightGBM",
-    "xgboost": "XGBoost",
-    "xgb_limitdepth": "XGBoost (depth-limited)",
-    "rf": "Random forest",
-    "extra_tree": "Extra trees",
-    "lrl1": "Logistic regression (L1)",
-    "lrl2": "Logistic regression (L2)",
-    "sgd": "Linear model (SGD)",
-}
-MIN_BUDGET_S = 10
-MAX_BUDGET_S = 24 * 3600
-NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")  # Autopilot's AutoMLJobName rule
 CANDIDATE_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
 START_GRACE_S = 120  # a runner that has not reported after this long never started
 
 
 def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def validate_name(name: str) -> str:
-    if not NAME_PATTERN.match(name or ""):
-        raise AutoMLError(
-            f"{name!r} is not a valid job name: use 1–32 letters, digits and hyphens, starting with a letter or digit."
-        )
-    return name
-
-
-def default_name(table: str, when: datetime | None = None) -> str:
-    """``reviews-1125-2120-05``: the table (made name-safe, at most 18 characters) and the time, unique enough."""
-    stamp = (when or datetime.now(UTC)).strftime("%m%d-%H%M-%S")
-    base = re.sub(r"[^a-zA-Z0-9]+", "-", table).strip("-")[:18].strip("-") or "job"
-    return f"{base}-{stamp}"
-
-
-@dataclass(frozen=True)
-class JobConfig:
-    """What the analyst asked for. Stored as ``job.json`` and never changed afterwards."""
-
-    name: str
-    database: str
-    table: str
-    text_column: str
-    label_column: str
-    label_source: LabelSource = "column"
-    objective: Objective = "accuracy"
-    budget_s: int = 60
-    max_rows: int = 50_000
-    seed: int = 42
-    validation_fraction: float = 0.15
-    test_fraction: float = 0.15
-    estimators: tuple[str, ...] = ESTIMATORS
-    feature_sets: tuple[str, ...] = ("words", "chars", "vader")
-    created: str = ""
-    # Retraining with people's labels (lib/automl/review.py): the labels table (database.table), the column of
-    # ``table`` its review ids name, and the job whose scored table was labelled. Empty for an ordinary job.
-    labels_table: str = ""
-    id_column: str = ""
-    parent_job: str = ""
-
-    @property
-    def qualified_table(self) -> str:
-        return f"{self.database}.{self.table}"
-
-    @property
-    def label_text(self) -> str:
-        if self.label_source == "rating":
-            text = f"sentiment from {self.label_column} (1–2 → −1, 3 → 0, 4–5 → +1)"
-        else:
-            text = self.label_column
-        if self.labels_table:
-            text += f", people's labels from {self.labels_table} first"
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["estimators"] = list(self.estimators)
-        data["feature_sets"] = list(self.feature_sets)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> JobConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        values["estimators"] = tuple(values.get("estimators", ESTIMATORS))
-        # a job recorded before the other feature sets existed searched word n-grams only
-        values["feature_sets"] = tuple(values.get("feature_sets", ("words",)))
-        return cls(**values)
-
-    def check(self) -> None:
-        """Refuse what cannot work before anything is read or started."""
-        validate_name(self.name)
-        if self.objective not in ("accuracy", "f1_macro"):
-            raise AutoMLError(f"The objective must be accuracy or f1_macro, not {self.objective!r}.")
-        if self.label_source not in ("column", "rating"):
-            raise AutoMLError("The label comes from a label column or from a rating column.")
-        if self.budget_s < MIN_BUDGET_S:
-            raise AutoMLError(
-                f"A time budget of {self.budget_s} s is too short to train anything; give the job at least "
-                f"{MIN_BUDGET_S} s."
-            )
-        if self.budget_s > MAX_BUDGET_S:
-            raise AutoMLError(f"A time budget above {MAX_BUDGET_S // 3600} hours is not allowed; choose a shorter one.")
-        if self.text_column == self.label_column:
-            raise AutoMLError("The text and the label must be different columns.")
-        unknown = sorted(set(self.estimators) - set(ESTIMATOR_LABELS))
-        if unknown or not self.estimators:
-            raise AutoMLError(
-                f"Unknown estimator(s) {', '.join(unknown) or '(none chosen)'}; choose from {', '.join(ESTIMATORS)}."
-            )
-        unknown_sets = sorted(set(self.feature_sets) - {"words", "chars", "vader"})
-        if unknown_sets or "words" not in self.feature_sets:
-            raise AutoMLError(
-                f"Feature sets come from words, chars and vader, and always include words; got "
-                f"{', '.join(self.feature_sets) or 'none'}."
-            )
-        if self.max_rows < 50:
-            raise AutoMLError("A job needs to read at least 50 rows; raise LAKELENS_AUTOML_MAX_ROWS.")
-        if self.labels_table:
-            from lib.catalog import validate_identifier
-
-            database, _, table = self.labels_table.rpartition(".")
-            if not database or not table:
-                raise AutoMLError("Name the labels table as database.table.")
-            validate_identifier(database, "database")
-            validate_identifier(table, "table")
-            if not self.id_column:
-                raise AutoMLError("Training with a labels table needs the id column its review ids name.")
-            validate_identifier(self.id_column, "column")
 
 
 @dataclass(frozen=True)
@@ -390,7 +275,10 @@ def enforce_stop(backend: Backend, name: str, grace_s: float = 60.0) -> JobStatu
 
 
 # -- the runner process -------------------------------------------------------------------------------------------
+# The runners this process started, by job name. Streamlit runs each session's script in its own thread, so two
+# sessions can launch or check jobs at once: every read and write of _CHILDREN holds _CHILDREN_LOCK.
 _CHILDREN: dict[str, subprocess.Popen[bytes]] = {}
+_CHILDREN_LOCK = threading.Lock()
 
 
 def process_start(pid: int) -> str | None:
@@ -424,9 +312,12 @@ def _pid_alive(pid: int, start: str | None) -> bool:
 
 
 def _runner_gone(status: JobStatus) -> bool:
-    child = _CHILDREN.get(status.name)
-    if child is not None and child.poll() is not None:
-        _CHILDREN.pop(status.name, None)
+    with _CHILDREN_LOCK:
+        child = _CHILDREN.get(status.name)
+        ended = child is not None and child.poll() is not None  # poll() does not block
+        if ended:
+            _CHILDREN.pop(status.name, None)
+    if ended:
         return True
     if status.pid is None:
         started = _parse(status.started)
@@ -477,7 +368,8 @@ def launch(settings: Settings, name: str) -> subprocess.Popen[bytes]:
         start_new_session=True,
     )
     log.close()
-    _CHILDREN[name] = process
+    with _CHILDREN_LOCK:
+        _CHILDREN[name] = process
     return process
 
 

@@ -8,21 +8,16 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
+from lib.cli.common import settings_for
 from lib.errors import LakeLensError
-from lib.settings import Settings
 
 if TYPE_CHECKING:
     from lib.automl.review import Queue
     from lib.backends.base import Backend
+    from lib.cli.common import SubParsers
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from lib.cli.commands import _settings as settings_for
-
-    return settings_for(args)
-
-
-def add_automl(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: SubParsers) -> None:
     automl = sub.add_parser(
         "automl",
         help="train and list local AutoML sentiment classifiers",
@@ -84,7 +79,7 @@ def _queue_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", help="use this local lake folder instead of the configured backend")
 
 
-def _add_review(verbs: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def _add_review(verbs: SubParsers) -> None:
     queue = verbs.add_parser(
         "queue",
         help="the next reviews a scored table's model is least sure of, as JSON",
@@ -136,7 +131,7 @@ def _open_queue(args: argparse.Namespace) -> tuple[Backend, Queue]:
     from lib.automl import review
     from lib.backends import make_backend
 
-    backend = make_backend(_settings(args))
+    backend = make_backend(settings_for(args))
     backend.check()
     queue = review.open_queue(
         backend, args.table, id_column=args.id_col, rating_column=args.rating_col, labels_table=args.labels_table
@@ -212,7 +207,7 @@ def cmd_automl_run(args: argparse.Namespace) -> int:
     if bool(args.label_col) == bool(args.sentiment_from_rating):
         raise LakeLensError("Give either --label-col or --sentiment-from-rating (one of them).")
     database, _, table = args.table.rpartition(".")
-    settings = _settings(args)
+    settings = settings_for(args)
     backend = make_backend(settings)
     backend.check()
     config = jobs.JobConfig(
@@ -270,7 +265,7 @@ def cmd_automl_list(args: argparse.Namespace) -> int:
     from lib.automl import jobs
     from lib.backends import make_backend
 
-    backend = make_backend(_settings(args))
+    backend = make_backend(settings_for(args))
     backend.check()
     found = jobs.list_jobs(backend)
     if not found:
@@ -302,7 +297,7 @@ def cmd_automl_stop(args: argparse.Namespace) -> int:
     from lib.automl import jobs
     from lib.backends import make_backend
 
-    backend = make_backend(_settings(args))
+    backend = make_backend(settings_for(args))
     status = jobs.request_stop(backend, args.job)
     print(f"{args.job}: {'stop requested' if not status.terminal else status.status}")
     return 0
@@ -312,7 +307,7 @@ def cmd_automl_predict(args: argparse.Namespace) -> int:
     from lib.automl import predict
     from lib.backends import make_backend
 
-    backend = make_backend(_settings(args))
+    backend = make_backend(settings_for(args))
     backend.check()
     plan = predict.plan(backend, args.job, args.table, args.out_table, candidate=args.candidate, replace=args.replace)
     last = [-1]

@@ -10,13 +10,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from lib.cli.common import settings_for
 from lib.errors import LakeLensError, ReportError
 
 if TYPE_CHECKING:
+    from lib.cli.common import SubParsers
     from lib.reports.store import ReportStore
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: SubParsers) -> None:
     report = sub.add_parser(
         "report",
         help="list, import, refresh and export reports",
@@ -50,10 +52,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def _store(args: argparse.Namespace) -> ReportStore:
     from lib.backends import make_backend
-    from lib.cli.commands import _settings
     from lib.reports.store import ReportStore
 
-    backend = make_backend(_settings(args))
+    backend = make_backend(settings_for(args))
     backend.check()
     return ReportStore(backend)
 
