@@ -644,6 +644,40 @@ def test_cancel_query_accepts_any_athena_id(aws_backend: AwsBackend) -> None:
     assert one_clear_line(unknown.value) == "Query unknown-id is not running."
 
 
+WRANGLER_ENDPOINTS = ("s3_endpoint_url", "athena_endpoint_url", "glue_endpoint_url", "sts_endpoint_url")
+
+
+def test_wrangler_endpoints_are_set_for_one_call_only(
+    aws_settings: Settings, moto_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """awswrangler's endpoints are process-wide: each backend points them at its own endpoint for its call and puts
+    back what they held, so two backends with different endpoints in one process never see each other's."""
+    before = "http://held-before.invalid"
+    for name in WRANGLER_ENDPOINTS:
+        monkeypatch.setattr(wr.config, name, before)
+    first = AwsBackend(aws_settings)
+    second = AwsBackend(make_aws_settings(moto_server + "/"))  # the same moto, named differently
+    assert first.settings.endpoint_url != second.settings.endpoint_url
+    during: list[set[str | None]] = []
+    real_start = wr.athena.start_query_execution
+
+    def watched_start(**kwargs: Any) -> Any:
+        during.append({getattr(wr.config, name) for name in WRANGLER_ENDPOINTS})
+        return real_start(**kwargs)
+
+    monkeypatch.setattr(wr.athena, "start_query_execution", watched_start)
+    try:
+        for backend in (first, second, first):
+            backend.run_query("SELECT 1")
+            assert {name: getattr(wr.config, name) for name in WRANGLER_ENDPOINTS} == dict.fromkeys(
+                WRANGLER_ENDPOINTS, before
+            )
+    finally:
+        first.close()
+        second.close()
+    assert during == [{moto_server}, {moto_server + "/"}, {moto_server}]
+
+
 def test_the_guard_applies_before_athena(aws_backend: AwsBackend, moto_server: str) -> None:
     for sql in ("DROP TABLE demo.reviews", "INSERT INTO demo.reviews VALUES (1)", "SELECT 1; SELECT 2"):
         with pytest.raises(SqlRefused):
