@@ -219,7 +219,7 @@ def main() -> None:
             selected, source = picked, "local"
     else:
         st.caption("No local jobs yet: start one above (a 60-second job on the demo reviews is a good first try).")
-    if settings.backend == "aws":
+    if data.backend(settings).has_autopilot:
         clicked = autopilot_views.autopilot_section(selected if source == "autopilot" else None)
         if clicked and (clicked != selected or source != "autopilot"):
             views.url_set(job=clicked, source="autopilot", candidate=None, review=None, queue=None)

@@ -135,7 +135,7 @@ def init_from_url(settings: Settings, default_sql: str) -> None:
         return
     sql, values = linked
     used = sql_params.used(sql, values)
-    if settings.backend == "local" or data.query_is_cached(sql, params=used or None):
+    if not data.backend(settings).bills_scans or data.query_is_cached(sql, params=used or None):
         _state()["sql.autorun"] = True
     else:
         _state()["sql.link_waiting"] = True

@@ -94,7 +94,7 @@ def _values_allowed(param: paramsmod.Param, settings: Settings) -> bool:
 def _one(param: paramsmod.Param, value: str, settings: Settings) -> str:
     key = f"sql.param.{param.name}"
     label = f":{param.name}"
-    if param.values_sql and settings.backend == "aws" and not _values_allowed(param, settings):
+    if param.values_sql and data.backend(settings).bills_scans and not _values_allowed(param, settings):
         # On Athena the list of values is a query that scans and costs: it runs when asked, never on page load.
         typed = st.text_input(label, value=value, key=key, placeholder="type a value, or load the list")
         st.button(

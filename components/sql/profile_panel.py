@@ -149,7 +149,7 @@ def table_profile(table: TableDef, settings: Settings) -> None:
         stored = profilemod.Profile.from_json(body) if body else None
     label = "Recompute statistics" if stored else "Compute statistics"
     help_text = "One aggregate query over the whole table (and one for top values); stored with the table"
-    if settings.backend == "aws":
+    if backend.bills_scans:
         with inert_errors():
             scan = estimate_scan(backend, profilemod.first_pass_sql(table), default_database=table.database)
             st.caption(
@@ -175,11 +175,7 @@ def table_profile(table: TableDef, settings: Settings) -> None:
     st.caption(
         f"{stored.rows:,} rows · computed {when}"
         + (" · :orange[the table changed since: recompute]" if stale else "")
-        + (
-            " · kept in the lake: moto offers no Glue column-statistics API to store them in"
-            if settings.backend == "aws"
-            else ""
-        )
+        + (f" · {backend.statistics_note}" if backend.statistics_note else "")
     )
     show(stored, key=f"table.{table.qualified_name}")
     facets(table, stored)

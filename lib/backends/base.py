@@ -160,7 +160,7 @@ class Backend(ABC):
     **Capabilities.** What differs between the backends is asked of the backend, never decided by its kind:
     :meth:`location` (a table location for a lake folder), :attr:`lake_folder` (the lake as a folder on this
     machine, if it is one), :meth:`scratch_dir` (where files wait before they are moved in), :attr:`engine_name`,
-    :attr:`bills_scans` and :meth:`scan_cost_usd`, :meth:`source_sql` (the engine's own SELECT over a table's files),
+    :attr:`bills_scans` and :meth:`scan_cost_usd`, :attr:`has_autopilot`, :attr:`statistics_note`, :meth:`source_sql` (the engine's own SELECT over a table's files),
     :meth:`run_statement` and :meth:`result_location`.
     """
 
@@ -169,6 +169,10 @@ class Backend(ABC):
     """The engine that runs the SQL, as the analyst knows it ("DuckDB", "Athena")."""
     bills_scans: bool = False
     """Whether every query's scan costs money (Athena's $5 per TB): pages confirm before a refresh that scans."""
+    has_autopilot: bool = False
+    """Whether SageMaker Autopilot jobs can be listed and launched in this backend's account."""
+    statistics_note: str = ""
+    """Where saved column statistics are kept, when it is not the catalog itself (said beside them)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

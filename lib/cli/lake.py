@@ -94,13 +94,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     rows = args.rows or settings.demo_rows
     backend = make_backend(settings)
-    where = getattr(backend, "root", None) or settings.s3_lake  # the lake folder, or the S3 lake on aws
-    if settings.backend == "aws":
+    where = backend.info().lake  # the lake folder, or the S3 lake
+    remote = backend.lake_folder is None  # a lake folder may not exist yet: building it makes it
+    if remote:
         backend.check()
     if args.if_missing and demo.exists(backend):
         print(f"Demo lake already present at {where}")
         return 0
-    if args.if_missing and settings.backend == "aws":  # `make run`: never write to an AWS account unasked
+    if args.if_missing and remote:  # `make run`: never write to an AWS account unasked
         print(f"No demo lake in {where}; on aws it is built only when asked: python -m lib demo")
         return 0
     started = time.perf_counter()
@@ -123,9 +124,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from lib.lake import stream as ingest_stream
 
     settings = settings_for(args)
-    if settings.backend == "local":
-        settings.lake_path.mkdir(parents=True, exist_ok=True)  # a new lake: ingesting the first file creates it
     backend = make_backend(settings)
+    if backend.lake_folder is not None:
+        backend.lake_folder.mkdir(parents=True, exist_ok=True)  # a new lake: ingesting the first file creates it
     backend.check()
     path = Path(args.file)
     if ingest_stream.should_stream(path, args.format, args.encoding):
@@ -169,15 +170,15 @@ def cmd_curate(args: argparse.Namespace) -> int:
     from lib.backends import make_backend
     from lib.lake import curate
     from lib.paths import human_bytes
-    from lib.sql.estimate import athena_cost_usd
 
     settings = settings_for(args)
     backend = make_backend(settings)
     backend.check()
     plan = curate.plan_curate(backend, args.from_table, args.table, partition_by=args.partition_by)
-    cost = f" (about ${athena_cost_usd(plan.scan_bytes):.2f} at Athena's $5/TB)" if backend.kind == "aws" else ""
+    price = backend.scan_cost_usd(plan.scan_bytes)
+    cost = f" (about ${price:.2f} at {backend.engine_name}'s $5/TB)" if price is not None else ""
     print(f"curate: {plan.describe()}{cost}", file=sys.stderr)
-    if backend.kind == "aws" and plan.scan_bytes > settings.scan_warn_bytes and not args.yes:
+    if backend.bills_scans and plan.scan_bytes > settings.scan_warn_bytes and not args.yes:
         raise LakeLensError(
             f"Athena would scan about {human_bytes(plan.scan_bytes)}, over LAKELENS_SCAN_WARN_BYTES "
             f"({human_bytes(settings.scan_warn_bytes)}); pass --yes to run it."

@@ -19,6 +19,8 @@ class AwsBackend(AwsQueries):
     kind = "aws"
     engine_name = "Athena"
     bills_scans = True
+    has_autopilot = True
+    statistics_note = "kept in the lake: moto offers no Glue column-statistics API to store them in"
 
     def info(self) -> BackendInfo:
         return BackendInfo(
