@@ -17,9 +17,12 @@ import pytest
 from lib.backends.local import LocalBackend
 from lib.lake import demo
 from lib.settings import Settings, load_settings
+from tests.aws_standin.fixtures import aws_fast_polls
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
 DEMO_ROWS = 2_000
+
+__all__ = ["aws_fast_polls"]  # autouse: the aws backend polls the stand-in every few hundredths of a second
 
 
 def read_curated(root: Path, columns: list[str] | None = None) -> pd.DataFrame:
