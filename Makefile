@@ -39,11 +39,15 @@ typecheck: $(VENV)/.dev-installed
 	.venv-smclarify/bin/python -m pip install --quiet --no-deps -r requirements-smclarify.txt
 	touch $@
 
+# Two pytest-xdist workers; --dist loadgroup keeps each module (and the AutoML modules, which share one trained job)
+# on one worker. `make unit` is the fast tier: no browser, none of the slow tests.
+PYTEST_XDIST := -n 2 --dist loadgroup
+
 unit: $(VENV)/.dev-installed .venv-smclarify/.installed
-	$(BIN)/python -m pytest -m "not browser"
+	$(BIN)/python -m pytest $(PYTEST_XDIST) -m "not browser and not slow" --durations=10
 
 test: lint typecheck .venv-smclarify/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_XDIST) --durations=25
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m lib bench $(BENCH_ARGS)

@@ -2,12 +2,18 @@
 
 The demo lake at 2,000 reviews is big enough for every category to appear and small enough to build in well
 under a second; tests that change a lake get their own copy, tests that only read share one per session.
+
+One real AutoML job is trained per session (per xdist worker: the AutoML modules share one xdist group, so one
+worker trains it): ``trained_lake_dir`` holds it, ``scored_lake_dir`` adds the demo reviews scored by it. The
+AutoML tests copy these folders (``copy_lake``) rather than train again; only tests whose subject is training
+itself (budgets, a retrain, a job started from the form) still train, at the shortest budget a job accepts.
 """
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +23,38 @@ import pytest
 from lib.backends.local import LocalBackend
 from lib.lake import demo
 from lib.settings import Settings, load_settings
+from tests.aws_standin.fixtures import aws_fast_polls
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _require_browser
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 DEMO_ROWS = 2_000
+
+__all__ = ["aws_fast_polls"]  # autouse: the aws backend polls the stand-in every few hundredths of a second
+
+
+# -- pytest-xdist (`make test`: -n 2 --dist loadgroup) -------------------------------------------------------------
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each module runs on one worker, in order, with its module fixtures built once (a test with an xdist_group of
+    its own, such as the AutoML modules' shared job, keeps it). Runs before xdist reads the groups."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+# -- the reliability and security summary (tests/security/conftest.py): here, so that xdist's controller prints it --
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    from tests.security import conftest as security
+
+    security.add_to_totals(report)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.security import conftest as security
+
+    security.print_summary(terminalreporter)
 
 
 def read_curated(root: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -117,3 +149,54 @@ def train_demo_job(backend: Any, name: str, budget_s: int = 10) -> None:
     jobs.start_job(backend, config)
     status = jobs.wait(backend, name, timeout_s=240)
     assert status.status == "Completed", status.failure_reason
+
+
+# -- one trained AutoML job per session -----------------------------------------------------------------------------
+SHARED_JOB = "demo-job"
+# 20 s: under a shared machine's load, 10 s can measure only the best candidate, and tests/lib/test_automl.py reads
+# the others
+SHARED_JOB_BUDGET_S = 20
+SCORED_TABLE = "demo.reviews_scored"
+AUTOML_GROUP = "automl"  # the xdist group of every module using the shared job: one worker trains it once
+
+
+@dataclass(frozen=True)
+class TrainedLake:
+    """A demo lake with ``job`` completed in it; ``before`` is every file's sha256 before the job trained."""
+
+    root: Path
+    job: str
+    before: dict[str, str]
+
+
+def copy_lake(source: Path, target: Path) -> Path:
+    """A private copy of a lake folder (jobs, tables and all) for a test or a module that writes."""
+    shutil.copytree(source, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def trained_lake_dir(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedLake:
+    """The session's one trained job (read-only: copy it with ``copy_lake`` to write)."""
+    root = copy_lake(demo_lake_dir, tmp_path_factory.mktemp("trained") / "lake")
+    before = lake_checksums(root)
+    backend = LocalBackend(local_settings(root))
+    try:
+        train_demo_job(backend, SHARED_JOB, budget_s=SHARED_JOB_BUDGET_S)
+    finally:
+        backend.close()
+    return TrainedLake(root, SHARED_JOB, before)
+
+
+@pytest.fixture(scope="session")
+def scored_lake_dir(trained_lake_dir: TrainedLake, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The trained lake with the demo reviews scored by its job into ``SCORED_TABLE`` (read-only)."""
+    from lib.automl import predict
+
+    root = copy_lake(trained_lake_dir.root, tmp_path_factory.mktemp("scored") / "lake")
+    backend = LocalBackend(local_settings(root))
+    try:
+        predict.run(backend, predict.plan(backend, SHARED_JOB, "demo.reviews", SCORED_TABLE))
+    finally:
+        backend.close()
+    return root

@@ -11,7 +11,6 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -28,7 +27,17 @@ from lib.backends.local import LocalBackend
 from lib.catalog import LAKE_SCHEME, Column, parquet_table
 from lib.cli import commands as cli
 from lib.errors import AutoMLError
-from tests.conftest import lake_checksums, local_settings, read_curated
+from tests.conftest import (
+    AUTOML_GROUP,
+    SHARED_JOB_BUDGET_S,
+    TrainedLake,
+    copy_lake,
+    lake_checksums,
+    local_settings,
+    read_curated,
+)
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(AUTOML_GROUP)]
 
 # -- metrics, worked out by hand ---------------------------------------------------------------------------------
 
@@ -242,22 +251,18 @@ def test_a_taken_name_is_refused(fresh_backend: LocalBackend) -> None:
 # -- a real job in its own process --------------------------------------------------------------------------------
 
 
-TRAINED_BUDGET_S = 20
+TRAINED_BUDGET_S = SHARED_JOB_BUDGET_S
 
 
 @pytest.fixture(scope="module")
 def trained(
-    demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory
+    trained_lake_dir: TrainedLake, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LocalBackend, str, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("automl") / "lake"
-    shutil.copytree(demo_lake_dir, root)
+    """The session's trained job (20 s: under a shared machine's load, 10 s can measure only the best candidate, and
+    these tests read the others), in this module's own copy of its lake; the checksums are from before it trained."""
+    root = copy_lake(trained_lake_dir.root, tmp_path_factory.mktemp("automl") / "lake")
     backend = LocalBackend(local_settings(root))
-    before = lake_checksums(root)
-    # 20 s: under a shared machine's load, 10 s can measure only the best candidate, and these tests read the others
-    jobs.start_job(backend, _config("demo-job", budget_s=TRAINED_BUDGET_S))
-    status = jobs.wait(backend, "demo-job", timeout_s=240)
-    assert status.status == "Completed", status.failure_reason
-    yield backend, "demo-job", before
+    yield backend, trained_lake_dir.job, trained_lake_dir.before
     backend.close()
 
 

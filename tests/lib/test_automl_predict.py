@@ -28,22 +28,28 @@ from lib.errors import AutoMLError, NotFound
 from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
-from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job
+from tests.conftest import (
+    AUTOML_GROUP,
+    DEMO_ROWS,
+    SHARED_JOB,
+    TrainedLake,
+    copy_lake,
+    lake_checksums,
+    local_settings,
+    read_curated,
+)
 
 pytest_plugins = ("tests.aws_standin",)
 
-JOB = "scoring-job"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(AUTOML_GROUP)]
+
+JOB = SHARED_JOB
 
 
 @pytest.fixture(scope="module")
-def lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private demo lake with one completed job (the shortest budget a job accepts)."""
-    root = tmp_path_factory.mktemp("predict") / "lake"
-    shutil.copytree(demo_lake_dir, root)
-    backend = LocalBackend(local_settings(root))
-    train_demo_job(backend, JOB)
-    backend.close()
-    return root
+def lake(trained_lake_dir: TrainedLake, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of the session's demo lake with one completed job (see tests/conftest.py)."""
+    return copy_lake(trained_lake_dir.root, tmp_path_factory.mktemp("predict") / "lake")
 
 
 @pytest.fixture

@@ -30,24 +30,29 @@ from lib.errors import AutoMLError
 from lib.lake import demo
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
-from tests.conftest import DEMO_ROWS, lake_checksums, local_settings, read_curated, train_demo_job
+from tests.conftest import (
+    AUTOML_GROUP,
+    DEMO_ROWS,
+    SCORED_TABLE,
+    SHARED_JOB,
+    copy_lake,
+    lake_checksums,
+    local_settings,
+    read_curated,
+)
 
 pytest_plugins = ("tests.aws_standin",)
 
-JOB = "review-job"
-SCORED = "demo.reviews_scored"
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(AUTOML_GROUP)]
+
+JOB = SHARED_JOB
+SCORED = SCORED_TABLE
 
 
 @pytest.fixture(scope="module")
-def lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo lake with a completed 10-second job and the demo reviews scored by it."""
-    root = tmp_path_factory.mktemp("review") / "lake"
-    shutil.copytree(demo_lake_dir, root)
-    backend = LocalBackend(local_settings(root))
-    train_demo_job(backend, JOB)
-    predict.run(backend, predict.plan(backend, JOB, "demo.reviews", SCORED))
-    backend.close()
-    return root
+def lake(scored_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's demo lake with a completed job and the demo reviews scored by it (tests/conftest.py)."""
+    return copy_lake(scored_lake_dir, tmp_path_factory.mktemp("review") / "lake")
 
 
 @pytest.fixture

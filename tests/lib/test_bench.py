@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from lib.bench import INGEST_MEASUREMENTS, MEASUREMENTS
+
+pytestmark = pytest.mark.slow  # left out of `make unit`
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -17,17 +17,26 @@ import pytest
 from lib.backends.local import LocalBackend
 from lib.errors import IngestCancelled, IngestError, TableNotFound
 from lib.lake import curate, demo
-from tests.conftest import local_settings
+from tests.conftest import copy_lake, local_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 30_000
 
 
-@pytest.fixture
-def lake(tmp_path: Path) -> LocalBackend:
-    backend = LocalBackend(local_settings(tmp_path / "lake"))
+@pytest.fixture(scope="module")
+def built_lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The 30,000-review demo lake, built once for the module (read-only: tests get a copy)."""
+    root = tmp_path_factory.mktemp("curate") / "lake"
+    backend = LocalBackend(local_settings(root))
     demo.build(backend, ROWS)
-    return backend
+    backend.close()
+    return root
+
+
+@pytest.fixture
+def lake(built_lake: Path, tmp_path: Path) -> LocalBackend:
+    """A private copy of the module's demo lake, which the test may curate into."""
+    return LocalBackend(local_settings(copy_lake(built_lake, tmp_path / "lake")))
 
 
 def raw_frame(lake: Path) -> pd.DataFrame:

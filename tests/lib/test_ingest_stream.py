@@ -73,6 +73,7 @@ def big_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
         path.unlink(missing_ok=True)
 
 
+@pytest.mark.slow  # a million-row TSV: left out of `make unit`
 def test_a_big_tsv_streams_into_partitioned_parquet_with_bounded_memory(
     big_files: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:

@@ -18,13 +18,15 @@ from streamlit.testing.v1 import AppTest
 
 from lib.automl import autopilot, jobs
 from lib.backends.local import LocalBackend
-from tests.conftest import local_settings, read_curated, train_demo_job
+from tests.conftest import AUTOML_GROUP, SHARED_JOB, TrainedLake, copy_lake, local_settings, read_curated
 from tests.lib.test_autopilot import ANALYSIS, MODEL_QUALITY, WHEN, _candidate, _offline_client
 
 pytest_plugins = ("tests.aws_fixtures",)
 
 ROOT = Path(__file__).resolve().parents[2]
-JOB = "page-job"
+JOB = SHARED_JOB
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group(AUTOML_GROUP)]
 
 
 def _fresh_caches() -> None:
@@ -33,13 +35,9 @@ def _fresh_caches() -> None:
 
 
 @pytest.fixture(scope="module")
-def trained_lake(demo_lake_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("automl-page") / "lake"
-    shutil.copytree(demo_lake_dir, root)
-    backend = LocalBackend(local_settings(root))
-    train_demo_job(backend, JOB)
-    backend.close()
-    return root
+def trained_lake(trained_lake_dir: TrainedLake, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This module's copy of the session's lake with a finished job (tests/conftest.py)."""
+    return copy_lake(trained_lake_dir.root, tmp_path_factory.mktemp("automl-page") / "lake")
 
 
 @pytest.fixture

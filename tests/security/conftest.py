@@ -5,7 +5,7 @@ The records of a test are kept only if the test passed, so the totals printed at
 tests that actually ran proved, never constants. The AWS faults that tests/lib/test_aws_backend.py and
 tests/pages/test_sql_page.py already cover are counted from their passing reports rather than tested twice.
 
-At the end of the run ``pytest_terminal_summary`` prints one line with the five totals, then one line per suite
+At the end of the run ``pytest_terminal_summary`` (in tests/conftest.py, which xdist's controller loads too) prints one line with the five totals, then one line per suite
 with what it checked; docs/SECURITY.md quotes those lines.
 """
 
@@ -90,23 +90,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
+LEDGER_PROPERTY = "lakelens_ledger"  # the user property a passing test's records travel in (to xdist's controller too)
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) else str(value)
+
+
 @pytest.fixture
 def ledger(request: pytest.FixtureRequest) -> Iterator[Ledger]:
     book = Ledger()
     yield book
     reports = request.node.stash.get(_REPORT_KEY, {})
     if "call" in reports and reports["call"].passed:
-        for suite, item in book.items:
+        records = {
+            "items": [[suite, item] for suite, item in book.items],
+            "notes": [[suite, name, _plain(value)] for suite, name, value in book.notes],
+        }
+        request.node.user_properties.append((LEDGER_PROPERTY, records))
+
+
+def add_to_totals(report: pytest.TestReport) -> None:
+    """Commit the records a passing test's teardown report carries (called by tests/conftest.py for every report,
+    in the process that prints the summary: pytest's own, or xdist's controller)."""
+    if report.when != "teardown":
+        return
+    for name, records in report.user_properties:
+        if name != LEDGER_PROPERTY:
+            continue
+        for suite, item in records["items"]:
             TOTALS.items[suite].add(item)
-        for suite, name, value in book.notes:
-            TOTALS.notes[suite][name] = value
+        for suite, note, value in records["notes"]:
+            TOTALS.notes[suite][note] = value
 
 
-def _existing_faults(terminalreporter: Any) -> list[str]:
+def existing_faults(terminalreporter: Any) -> list[str]:
     passed = terminalreporter.stats.get("passed", [])
-    return sorted(
-        {EXISTING_AWS_FAULTS[r.nodeid] for r in passed if r.when == "call" and r.nodeid in EXISTING_AWS_FAULTS}
-    )
+    ids = [r.nodeid.split("@")[0] for r in passed if r.when == "call"]  # xdist's loadgroup appends "@<group>"
+    return sorted({EXISTING_AWS_FAULTS[i] for i in ids if i in EXISTING_AWS_FAULTS})
 
 
 def summary_lines(totals: _Totals, existing_faults: list[str]) -> list[str]:
@@ -137,8 +158,9 @@ def summary_lines(totals: _Totals, existing_faults: list[str]) -> list[str]:
     return lines
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    lines = summary_lines(TOTALS, _existing_faults(terminalreporter))
+def print_summary(terminalreporter: Any) -> None:
+    """The totals line and one line per suite (tests/conftest.py's ``pytest_terminal_summary`` calls it)."""
+    lines = summary_lines(TOTALS, existing_faults(terminalreporter))
     if not lines:
         return
     terminalreporter.write_sep("-", "reliability and security")

@@ -11,6 +11,9 @@ leaves behind are never read as records (listings, table lists and history searc
 Starting Python and importing pandas, pyarrow and sqlglot takes over a second, so one "zygote" process imports
 everything once and forks a fresh writer for each round; the test kills the writer and the zygote reports how it
 died, which proves the kill landed while the writer was still writing.
+
+The number of kills is a parameter: 12 rounds by default, so that ``make test`` stays short; 40 with
+``LAKELENS_LONG_TESTS=1`` (the long run), or any number with ``LAKELENS_DURABILITY_ROUNDS=N``.
 """
 
 from __future__ import annotations
@@ -35,8 +38,11 @@ from lib.sql.history import History, HistoryEntry, SavedQueries
 from tests.conftest import local_settings
 from tests.security.conftest import Ledger
 
+pytestmark = pytest.mark.slow  # left out of `make unit`
+
 ROOT = Path(__file__).resolve().parents[2]
-ROUNDS = 40
+LONG = os.environ.get("LAKELENS_LONG_TESTS") == "1"
+ROUNDS = int(os.environ.get("LAKELENS_DURABILITY_ROUNDS") or (40 if LONG else 12))
 SEED = 8
 KINDS = ("history", "saved", "table", "status")
 

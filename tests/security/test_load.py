@@ -1,4 +1,4 @@
-"""Load: 16 sessions at once for a minute, switching pages and running queries; no errors, memory bounded.
+"""Load: 16 sessions at once (a minute when asked), switching pages and running queries; no errors, memory bounded.
 
 Each session is a Streamlit ``AppTest`` in its own thread, like a browser tab with its own session state, sharing
 the process's cached backend and data exactly as browser sessions share a server. A session keeps choosing a page
@@ -7,7 +7,8 @@ it uses, so the cache cannot answer for it), checking the answer against pandas 
 Afterwards the server process must have grown by less than ``RSS_GROWTH_LIMIT_MB`` and a fresh session must still
 render the home page within AppTest's timeout.
 
-The run lasts ``LAKELENS_LOAD_SECONDS`` (60 by default), which is most of the security suites' time.
+The run's length is a parameter: 15 s by default, so that ``make test`` stays short; a minute with
+``LAKELENS_LONG_TESTS=1`` (the long run, e.g. before a release), or any length with ``LAKELENS_LOAD_SECONDS=N``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,12 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import read_curated
 from tests.security.conftest import Ledger
 
+pytestmark = pytest.mark.slow  # left out of `make unit`
+
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 16
-SECONDS = float(os.environ.get("LAKELENS_LOAD_SECONDS", "60"))
+LONG = os.environ.get("LAKELENS_LONG_TESTS") == "1"
+SECONDS = float(os.environ.get("LAKELENS_LOAD_SECONDS") or (60 if LONG else 15))
 RSS_GROWTH_LIMIT_MB = 500
 PAGES = ["home", "pages/lake.py", "pages/sql.py", "pages/sql.py", "pages/sentiment.py", "pages/automl.py"]
 TITLES = {"home": "LakeLens", "pages/lake.py": "Lake", "pages/sql.py": "SQL", "pages/sentiment.py": "Sentiment"}
