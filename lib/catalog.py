@@ -80,10 +80,12 @@ def glue_type_to_duckdb(glue_type: str) -> str:
         key, value = _split_top_level(text[4:-1])
         return f"MAP({glue_type_to_duckdb(key)}, {glue_type_to_duckdb(value)})"
     if text.startswith("struct<") and text.endswith(">"):
+        from lib.sql.translate import quote_identifier
+
         parts = []
         for member in _split_top(text[7:-1]):
             name, _, member_type = member.partition(":")
-            parts.append(f'"{name.strip()}" {glue_type_to_duckdb(member_type)}')
+            parts.append(f"{quote_identifier(name.strip())} {glue_type_to_duckdb(member_type)}")
         return f"STRUCT({', '.join(parts)})"
     raise CatalogError(f"Column type {glue_type!r} is not a Glue type LakeLens understands.")
 
