@@ -29,7 +29,7 @@ from lib.automl.config import ESTIMATOR_LABELS, JobConfig
 from lib.backends.base import Backend
 from lib.catalog import TableDef
 from lib.errors import AutoMLError
-from lib.sql.build import column
+from lib.sql.build import column, has_text
 from lib.sql.build import table as table_ref
 from lib.values import plain
 
@@ -158,16 +158,10 @@ def _text_expression(table: TableDef, config: JobConfig) -> exp.Expr:
     return column(config.text_column)
 
 
-def _has_text(text: exp.Expr) -> exp.Expr:
-    """TRUE when the review has text: not NULL, not empty, not only white space — the Sentiment page's rule, so
-    '' (Athena's reading of an empty TSV field) and NULL (DuckDB's) are the same missing text on both backends."""
-    return exp.func("coalesce", exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("\\S")), exp.false())
-
-
 def profile_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None = None) -> str:
     text = _text_expression(table, config)
     label = label_expression(table, config, human)
-    empty = exp.not_(_has_text(text))
+    empty = exp.not_(has_text(text, never_null=True))
     columns = [
         exp.alias_(label, "label", quoted=True),
         exp.alias_(exp.Count(this=exp.Star()), "rows", quoted=True),
@@ -175,7 +169,8 @@ def profile_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None
     ]
     if human:
         given = exp.and_(
-            exp.Not(this=exp.Is(this=exp.column(HUMAN_LABEL, quoted=True), expression=exp.Null())), _has_text(text)
+            exp.Not(this=exp.Is(this=exp.column(HUMAN_LABEL, quoted=True), expression=exp.Null())),
+            has_text(text, never_null=True),
         )
         base = _base_label(table, config)
         same = exp.func("coalesce", exp.EQ(this=base, expression=label.copy()), exp.false())
@@ -201,7 +196,7 @@ def sample_sql(table: TableDef, config: JobConfig, human: dict[str, Any] | None 
         .where(
             exp.and_(
                 exp.Not(this=exp.Is(this=label.copy(), expression=exp.Null())),
-                _has_text(text),
+                has_text(text, never_null=True),
             )
         )
         .order_by(digest, exp.Literal.number(2))

@@ -22,7 +22,7 @@ from lib.catalog import TableDef
 from lib.errors import LakeLensError
 from lib.sentiment.columns import ROLES, ColumnMapping, SentimentDefinition, column_type, is_numeric, is_string
 from lib.sql.build import column as column_ref
-from lib.sql.build import literal
+from lib.sql.build import has_text, literal
 
 Runner = Callable[[str], pd.DataFrame]  # SQL text -> its (small, aggregate) result
 
@@ -171,8 +171,7 @@ def text_present(spec: Spec, *, never_null: bool = False) -> exp.Expr | None:
     """
     if not spec.mapping.text:
         return None
-    present = fill("regexp_like(t, '\\S')", t=column_ref(spec.mapping.text))
-    return fill("coalesce(p, false)", p=present) if never_null else present
+    return has_text(column_ref(spec.mapping.text), never_null=never_null)
 
 
 def date_expr(spec: Spec) -> exp.Expr | None:
@@ -232,9 +231,9 @@ def where_conditions(spec: Spec) -> list[exp.Expr]:
 def _complete_conditions(spec: Spec) -> list[exp.Expr]:
     """The course's ``dropna()`` over the mapped columns: a sentiment, a text and a category."""
     conditions: list[exp.Expr] = [exp.Not(this=exp.Is(this=sentiment_expr(spec), expression=exp.Null()))]
-    has_text = text_present(spec, never_null=True)
-    if has_text is not None:
-        conditions.append(has_text)
+    texted = text_present(spec, never_null=True)
+    if texted is not None:
+        conditions.append(texted)
     category = category_expr(spec)
     if category is not None:
         conditions.append(exp.Not(this=exp.Is(this=category, expression=exp.Null())))

@@ -33,3 +33,11 @@ def literal(value: Any) -> exp.Expr:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return exp.convert(value)
+
+
+def has_text(text: exp.Expr, *, never_null: bool = False) -> exp.Expr:
+    """TRUE when a review's text is there: not NULL, not empty, not only white space. '' (Athena's reading of an
+    empty TSV field) and NULL (DuckDB's) are the same missing text on both backends. A NULL text gives NULL, as good
+    as FALSE in a WHERE clause; ``never_null`` makes it FALSE, for a condition that is negated or counted."""
+    present = exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("\\S"))
+    return exp.func("coalesce", present, exp.false()) if never_null else present
