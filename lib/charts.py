@@ -31,7 +31,7 @@ CHART_KINDS: tuple[ChartKind, ...] = ("bar", "line", "scatter", "histogram")
 AGGREGATIONS: tuple[Aggregation, ...] = ("none", "sum", "mean", "count", "min", "max")
 
 # One colour per sentiment on every chart in LakeLens: the Okabe-Ito colours the Sentiment page uses
-# (components/sentiment_charts.py; a test keeps the two equal), readable with colour-vision deficiencies and on
+# (components/sentiment/charts.py; a test keeps the two equal), readable with colour-vision deficiencies and on
 # light and dark backgrounds.
 SENTIMENT_COLORS = {"negative": "#D55E00", "neutral": "#8C8C8C", "positive": "#0072B2"}
 _SENTIMENT_VALUES = {-1: "negative", 0: "neutral", 1: "positive"}

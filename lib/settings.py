@@ -51,7 +51,7 @@ def _positive_int(raw: str) -> int:
 _SIZE_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
 
 
-def _size(raw: str) -> int:
+def parse_size(raw: str) -> int:
     """Bytes, as a plain number or with a unit: ``200MB``, ``10 GB``."""
     text = str(raw).strip().lower().replace(" ", "").replace("_", "")
     digits = text.rstrip("kmgtb")
@@ -178,7 +178,7 @@ SPECS: tuple[SettingSpec, ...] = (
         "scan_warn_bytes",
         "LAKELENS_SCAN_WARN_BYTES",
         10 * 10**9,
-        _size,
+        parse_size,
         "Estimated scan size above which the SQL page asks before running (e.g. `10GB`).",
     ),
     SettingSpec(
@@ -191,21 +191,21 @@ SPECS: tuple[SettingSpec, ...] = (
         "max_upload_bytes",
         "LAKELENS_MAX_UPLOAD_BYTES",
         200 * 10**6,
-        _size,
+        parse_size,
         "Largest file the Lake page accepts for ingest (the browser upload only: the command line ingests any size).",
     ),
     SettingSpec(
         "ingest_memory_bytes",
         "LAKELENS_INGEST_MEMORY_BYTES",
         10**9,
-        _size,
+        parse_size,
         "Working memory of a streaming ingest or curate (DuckDB spills to disk beyond it), whatever the file's size.",
     ),
     SettingSpec(
         "max_download_bytes",
         "LAKELENS_MAX_DOWNLOAD_BYTES",
         100 * 10**6,
-        _size,
+        parse_size,
         "Largest object the Lake page offers for download.",
     ),
     SettingSpec(

@@ -123,7 +123,7 @@ def candidate_detail(name: str, candidate: dict[str, Any], stamp: str, summary: 
     st.markdown(f"#### {label}")
     st.caption(
         "Hyperparameters: "
-        + ", ".join(f"{k} = {views._short(v)}" for k, v in candidate["hyperparameters"].items())
+        + ", ".join(f"{k} = {views.short(v)}" for k, v in candidate["hyperparameters"].items())
         + f" · refit in {candidate.get('refit_time_s', 0):.2f} s · {candidate.get('trials', 0)} trials in the search"
     )
     # Tabs that rerun when chosen: the model (for Try it) and the test predictions load only when opened, so a

@@ -132,8 +132,8 @@ def stages(status: jobs.JobStatus) -> None:
             icon = STATE_ICON[status.status]
         seconds = None
         if record:
-            start = jobs._parse(record.started)
-            end = jobs._parse(record.ended) if record.ended else None
+            start = jobs.parse_time(record.started)
+            end = jobs.parse_time(record.ended) if record.ended else None
             if start and end:
                 seconds = (end - start).total_seconds()
         column.markdown(f"{icon} **{STAGE_TITLES[stage]}**")
@@ -173,7 +173,7 @@ def leaderboard_frame(candidates: Sequence[dict[str, Any]], best: str | None) ->
                 "training time (s)": c.get("refit_time_s", c.get("search_train_time_s")),
                 "status": c.get("status"),
                 "reason": c.get("failure_reason", ""),
-                "hyperparameters": ", ".join(f"{k}={_short(v)}" for k, v in c.get("hyperparameters", {}).items()),
+                "hyperparameters": ", ".join(f"{k}={short(v)}" for k, v in c.get("hyperparameters", {}).items()),
             }
         )
     frame = pd.DataFrame(rows)
@@ -182,7 +182,7 @@ def leaderboard_frame(candidates: Sequence[dict[str, Any]], best: str | None) ->
     return frame
 
 
-def _short(value: Any) -> str:
+def short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

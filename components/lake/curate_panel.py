@@ -1,5 +1,5 @@
 """Curate a table already in the lake into Parquet, from the Catalog: the plan and (on Athena) its cost first, then
-the work in a thread with its progress, and Cancel that stops it and removes what it wrote (lib/curate.py)."""
+the work in a thread with its progress, and Cancel that stops it and removes what it wrote (lib/lake/curate.py)."""
 
 from __future__ import annotations
 

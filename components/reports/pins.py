@@ -1,6 +1,6 @@
 """Pin any chart or result, then save what was pinned as blocks of a report in the lake (new or existing).
 
-Pins collect in the session (``report_items``) as :class:`lib.report.ReportItem`s, with the SQL behind them;
+Pins collect in the session (``report_items``) as :class:`lib.reports.export.ReportItem`s, with the SQL behind them;
 the sidebar's *Report* panel saves them to a report you pick or a new one (``lib.reports.pins.add_items``), where
 they last: everyone on the lake can open, refresh, present and export it from the Reports page.
 """

@@ -7,13 +7,13 @@
   ``lib.data.query`` unless the analyst asks for a fresh run). A fragment polls it twice a second, shows the
   elapsed time and a Cancel button that calls ``backend.cancel_query``. The handle lives in ``st.session_state``.
 * Before a run: the guard, then the scan estimate; above ``scan_warn_bytes`` the analyst must confirm.
-* A run is a script (lib/script.py): one statement or several, run in order with the parameter values of
-  components/sql_params.py; the first refused or failing statement stops it, the results before it are kept.
+* A run is a script (lib/sql/script.py): one statement or several, run in order with the parameter values of
+  components/sql/params.py; the first refused or failing statement stops it, the results before it are kept.
 * After a run, successful or not, one history entry per statement is written to the lake.
-* Format rewrites the SQL (lib/script.format_sql); Plan asks components/plan_panel.py for the engine's plan.
+* Format rewrites the SQL (lib.sql.script.format_sql); Plan asks components/sql/plan_panel.py for the engine's plan.
 
-Tabs (components/sql_tabs.py), the parameter inputs (components/sql_params.py), the results of a script
-(components/sql_results.py) and the history and saved queries (components/sql_memory.py) live beside this.
+Tabs (components/sql/tabs.py), the parameter inputs (components/sql/params.py), the results of a script
+(components/sql/results.py) and the history and saved queries (components/sql/memory.py) live beside this.
 
 State (all under ``sql.`` in ``st.session_state``): ``text`` is the SQL as Python knows it; ``code`` is the text
 last pushed into the editor (changing it replaces the editor's content); ``run`` is the running query;

@@ -1,6 +1,6 @@
 """What the SQL page remembers: starter questions, the lake's query history and its saved queries.
 
-History and saved queries live in the lake (lib/history.py), so everyone on a lake shares them. Opening one puts
+History and saved queries live in the lake (lib/sql/history.py), so everyone on a lake shares them. Opening one puts
 its SQL and its parameter values in the current tab's editor.
 """
 

@@ -1,7 +1,7 @@
 """One input per ``:name`` parameter of the SQL, above the editor (Redash's query parameters, bound as literals).
 
 The inputs follow the SQL: a parameter appears when the analyst writes ``:name`` and leaves the editor, and goes
-when its last use does. Each is typed from how the SQL uses it (lib/params.py): text and numbers are text boxes
+when its last use does. Each is typed from how the SQL uses it (lib/sql/params.py): text and numbers are text boxes
 checked as the analyst types, dates a date picker, and a parameter with a ``-- :name values from SELECT ...``
 comment a select of that query's first column (run through the guard and cached like any query).
 

@@ -1,7 +1,7 @@
 """Column profiles on screen: of a query's whole result (SQL page) and of a table (Lake page, Catalog).
 
 Each column is one row: its type, nulls, distinct values, min/max/mean or string lengths, top values with their
-counts and a ten-bucket histogram drawn in the cell (``BarChartColumn``). The numbers come from lib/profile.py,
+counts and a ten-bucket histogram drawn in the cell (``BarChartColumn``). The numbers come from lib/sql/profile.py,
 computed on the engine over every row, never over the rows on screen; only those aggregates reach the browser.
 
 A table profile is stored with the table (with the time it was computed) and shown until it is recomputed; on

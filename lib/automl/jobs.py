@@ -101,8 +101,8 @@ class JobStatus:
 
     @property
     def elapsed_s(self) -> float:
-        start = _parse(self.started)
-        end = _parse(self.ended) or datetime.now(UTC)
+        start = parse_time(self.started)
+        end = parse_time(self.ended) or datetime.now(UTC)
         return max(0.0, (end - start).total_seconds()) if start else 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,7 +129,7 @@ class JobStatus:
         return replace(self, status=state, stage=state, stages=stages, ended=now, updated=now, failure_reason=reason)
 
 
-def _parse(stamp: str | None) -> datetime | None:
+def parse_time(stamp: str | None) -> datetime | None:
     if not stamp:
         return None
     try:
@@ -267,7 +267,7 @@ def enforce_stop(backend: Backend, name: str, grace_s: float = 60.0) -> JobStatu
     status = read_status(backend, name)
     if status.terminal or not status.stop_requested:
         return status
-    asked = _parse(read_json(backend, name, "stop-requested.json").get("requested"))
+    asked = parse_time(read_json(backend, name, "stop-requested.json").get("requested"))
     if asked and (datetime.now(UTC) - asked).total_seconds() > grace_s and status.pid and _same_host(status):
         with contextlib.suppress(OSError):
             os.kill(status.pid, 15)
@@ -320,7 +320,7 @@ def _runner_gone(status: JobStatus) -> bool:
     if ended:
         return True
     if status.pid is None:
-        started = _parse(status.started)
+        started = parse_time(status.started)
         waited = (datetime.now(UTC) - started).total_seconds() if started else 0.0
         return child is None and waited > START_GRACE_S
     if not _same_host(status):

@@ -397,7 +397,7 @@ class Backend(ABC):
     ) -> QueryResult:
         """Run Athena SQL after the guard has passed it; at most ``max_rows`` rows come back.
 
-        ``params`` are the values of the SQL's ``:name`` parameters, bound as typed literals (lib/params.py).
+        ``params`` are the values of the SQL's ``:name`` parameters, bound as typed literals (lib/sql/params.py).
         """
 
     @abstractmethod
@@ -430,7 +430,7 @@ class Backend(ABC):
         raise LakeLensError(f"The {self.engine_name} engine runs no statements of LakeLens's own.")
 
     def explain(self, sql: str, *, params: Mapping[str, ParamValue] | None = None, database: str | None = None) -> Plan:
-        """The engine's plan for a query, as a tree (lib/plan.py); nothing is read but the catalog."""
+        """The engine's plan for a query, as a tree (lib/sql/plan.py); nothing is read but the catalog."""
         raise LakeLensError(f"Plans are not available on the {self.kind} backend yet.")
 
     def export(

@@ -32,7 +32,7 @@ def ingest_file(base: Path, size: int, log: Callable[[str], None]) -> Path:
         done = 0
         while handle.tell() < size:
             chunk = max(1000, min(500_000, (size - handle.tell()) // 220))
-            pacsv.write_csv(demo._raw_table(demo.generate(chunk, first_review=done)), handle, write_options=options)
+            pacsv.write_csv(demo.raw_table(demo.generate(chunk, first_review=done)), handle, write_options=options)
             done += chunk
     tmp.rename(path)
     return path

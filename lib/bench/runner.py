@@ -144,14 +144,14 @@ def main(argv: list[str] | None = None) -> int:
                 or f"cold {fmt_s(measurement.cold_s)}, warm {fmt_s(measurement.warm_s)}, {measurement.peak_rss_mb} MB"
             )
             print(f"[{rows:,}] {name}: {status}", file=sys.stderr)
-    from lib.settings import _size
+    from lib.settings import parse_size
 
     ingest_sizes = [QUICK_INGEST_SIZE] if args.quick else [t for t in args.ingest_sizes.split(",") if t.strip()]
     for text in ingest_sizes:
         if text.strip().lower() in ("0", "none"):
             continue
         try:
-            size = _size(text.strip())
+            size = parse_size(text.strip())
         except ValueError:
             print(f"error: --ingest-sizes takes sizes such as 1GB,5GB; got {text!r}", file=sys.stderr)
             return 2

@@ -77,7 +77,7 @@ def cmd_query(args: argparse.Namespace) -> int:
         print(f"Wrote {rows:,} rows to {args.out} ({args.format})", file=sys.stderr)
         return 0
     steps = script.split(sql)
-    if len(steps) > 1 or script._first_word(sql) in ("PREPARE", "EXECUTE"):
+    if len(steps) > 1 or script.first_word(sql) in ("PREPARE", "EXECUTE"):
         outcomes = script.run(
             sql,
             lambda text, bound: backend.run_query(text, max_rows=args.max_rows or settings.max_rows, params=bound),

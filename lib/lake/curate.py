@@ -4,7 +4,7 @@ tools) becomes a curated, optionally partitioned Parquet table, without passing 
 * **local**: one streaming DuckDB statement reads the raw table's files the way the local engine reads them (its
   own view SQL: the catalog's columns and types, the table's SerDe) and writes Parquet into a scratch folder in the
   lake under ``LAKELENS_INGEST_MEMORY_BYTES``; the files are then moved into ``curated/<db>/<table>/`` and the table
-  registered, all or nothing (:func:`lib.ingest.apply`).
+  registered, all or nothing (:func:`lib.lake.ingest.apply`).
 * **aws**: Athena does the work, as the data-science-on-aws workshop converts the reviews TSV: a CTAS
   (``CREATE TABLE … WITH (format = 'PARQUET', partitioned_by = ARRAY[…], external_location = …) AS SELECT …``)
   registers the table in Glue itself. Athena writes at most 100 partitions per statement, so a partitioned table

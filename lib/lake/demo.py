@@ -234,7 +234,7 @@ TSV = pacsv.WriteOptions(delimiter="\t", quoting_style="none", quoting_header="n
 def split_zones(table: pa.Table) -> tuple[list[tuple[str, pa.Table]], list[tuple[str, pa.Table]]]:
     """One chunk of reviews as (raw file category, its TSV rows) and (partition folder value, its Parquet rows):
     a review without a category stays in its category's TSV, with the field empty, and goes to Hive's NULL folder."""
-    raw, curated = _raw_table(table), _curated_table(table)
+    raw, curated = raw_table(table), _curated_table(table)
     files = table[FILE_CATEGORY].to_numpy(zero_copy_only=False)
     values = np.array([HIVE_NULL if v is None else v for v in table["product_category"].to_pylist()], dtype=object)
     by_file = [(name, raw.filter(pa.array(files == name))) for name in sorted(set(files.tolist()))]
@@ -427,7 +427,7 @@ def _curated_table(table: pa.Table) -> pa.Table:
     return table.append_column("review_words", words).select([c.name for c in CURATED_COLUMNS])
 
 
-def _raw_table(table: pa.Table) -> pa.Table:
+def raw_table(table: pa.Table) -> pa.Table:
     """The raw zone's view of the data: everything as the TSV export writes it (Y/N, ISO dates)."""
     verified = pa.array(np.where(table["verified_purchase"].to_numpy(zero_copy_only=False), "Y", "N"))
     raw = table.set_column(table.schema.get_field_index("verified_purchase"), "verified_purchase", verified)

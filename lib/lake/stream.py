@@ -1,7 +1,7 @@
 """Ingest at the dataset's scale: a multi-GB CSV/TSV streamed into (partitioned) Parquet with bounded memory.
 
 The Amazon Customer Reviews files are hundreds of megabytes to several gigabytes each. Reading one whole into
-Arrow (what :func:`lib.ingest.plan_ingest` does for a browser upload) costs about ten times the file in memory,
+Arrow (what :func:`lib.lake.ingest.plan_ingest` does for a browser upload) costs about ten times the file in memory,
 so a file from disk takes this path instead:
 
 1. **Plan from a sample**: the first :data:`SAMPLE_BYTES` go through the same planner as an upload, so names
@@ -11,7 +11,7 @@ so a file from disk takes this path instead:
    folders with ``PARTITION_BY``) into a scratch folder with a memory limit, so a few row groups are in memory at a
    time whatever the file's size. The connection can read the file and write the scratch folder, nothing else.
 4. **Apply**: the raw file is copied into the raw zone in chunks (an S3 multipart upload on aws), the Parquet files
-   are moved into the curated zone, and the tables are registered, through :func:`lib.ingest.apply`: all or
+   are moved into the curated zone, and the tables are registered, through :func:`lib.lake.ingest.apply`: all or
    nothing, so a malformed row at line 9,000,000, a full disk, Ctrl+C or Cancel leaves nothing behind.
 
 Progress (bytes and rows done, rate, time left) goes to a callback, and a :class:`threading.Event` cancels.

@@ -1,4 +1,4 @@
-"""Pinned items (``lib.report.ReportItem`` from any page) become blocks of a report in the lake.
+"""Pinned items (``lib.reports.export.ReportItem`` from any page) become blocks of a report in the lake.
 
 A pinned chart or table carries its SQL when the page had one: the block gets it, with the chart's kind and its
 axes when the figure's axis titles name columns the SQL returns (otherwise ``chart=table``: the page computed the

@@ -2,7 +2,7 @@
 
 No Streamlit here, so the page, the slides, the export and the CLI draw the same thing. A chart is built from the
 snapshot's rows with the block's attributes (``chart``, ``x``, ``y``, ``color``, ``value``); an attribute that is
-missing is filled in by :func:`lib.chart_suggest.suggest`, one that names no column is matched loosely
+missing is filled in by :func:`lib.charts.suggest`, one that names no column is matched loosely
 ("review count" finds ``review_count``). A pinned chart shows the figure as it was pinned until the first refresh.
 """
 

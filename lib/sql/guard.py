@@ -269,13 +269,13 @@ def _check_tree(tree: exp.Expression) -> None:
             raise SqlRefused("Engine commands (COPY, PRAGMA, SET, ...) are not allowed inside a query.")
 
 
-def _cte_names(tree: exp.Expression) -> set[str]:
+def cte_names(tree: exp.Expression) -> set[str]:
     return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
 
 
 def table_refs(tree: exp.Expression, default_database: str) -> list[TableRef]:
     """Catalog tables the statement reads, with the default database filled in; CTE names are skipped."""
-    ctes = _cte_names(tree)
+    ctes = cte_names(tree)
     refs: list[TableRef] = []
     for node in tree.find_all(exp.Table):
         if not isinstance(node.this, exp.Identifier):

@@ -68,7 +68,7 @@ class Step:
     kind: Literal["run", "prepare", "deallocate"] = "run"
 
 
-def _first_word(piece: str) -> str:
+def first_word(piece: str) -> str:
     try:
         tokens = sqlglot.tokenize(piece, read="athena")
     except TokenError:
@@ -152,7 +152,7 @@ def plan(sql: str, params: Mapping[str, ParamValue] | None = None) -> list[Step]
     used: set[str] = set()
     steps: list[Step] = []
     for piece in pieces:
-        word = _first_word(piece)
+        word = first_word(piece)
         if word == "PREPARE":
             match = _PREPARE.match(piece)
             if not match:
@@ -214,7 +214,7 @@ def run(sql: str, runner: Runner, params: Mapping[str, ParamValue] | None = None
                 prepared.pop(match.group(1).lower())
                 outcome.note = f"Forgot {match.group(1)}."
                 continue
-            execute = _EXECUTE.match(step.shown) if _first_word(step.shown) == "EXECUTE" else None
+            execute = _EXECUTE.match(step.shown) if first_word(step.shown) == "EXECUTE" else None
             if execute:
                 name = execute.group(1)
                 if name.lower() not in prepared:

@@ -9,7 +9,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, OptimizeError, SchemaError, UnsupportedError
 
 from lib.errors import SqlError
-from lib.sql.guard import Statement, TableRef, _cte_names
+from lib.sql.guard import Statement, TableRef, cte_names
 
 ViewColumns = dict[str, dict[str, dict[str, str]]]  # view schema -> view name -> column -> DuckDB type
 
@@ -31,7 +31,7 @@ def to_duckdb(
     if statement.tree is None:
         raise SqlError("Only queries can be translated to DuckDB.")
     tree = statement.tree.copy()
-    ctes = _cte_names(tree)
+    ctes = cte_names(tree)
     for node in list(tree.find_all(exp.Table)):
         if not isinstance(node.this, exp.Identifier):
             continue

@@ -362,7 +362,7 @@ def ingest_file(
     replace: bool = False,
 ) -> tuple[IngestPlan, IngestResult]:
     """The CLI's ingest of a file read whole: plan, commit. (A UTF-8 CSV/TSV of 64 MB or more is streamed instead,
-    by :mod:`lib.ingest_stream`, at any size; the upload limit bounds only what is read whole here and is not a
+    by :mod:`lib.lake.stream`, at any size; the upload limit bounds only what is read whole here and is not a
     small UTF-8 CSV/TSV, which is never over it in practice.)"""
     base, _ = split_compression(path.name.lower())
     streamable_text = encoding == "utf-8" and (fmt in ("csv", "tsv") or base.endswith((".csv", ".tsv", ".tab", ".txt")))
