@@ -24,6 +24,7 @@ from botocore.retries.standard import ExponentialBackoff
 from botocore.stub import ANY, Stubber
 
 import lib.backends.aws as aws_module
+import lib.backends.aws._athena as athena_module
 from lib.backends.aws import AwsBackend
 from lib.catalog import Column, Partition, parquet_table
 from lib.errors import (
@@ -545,7 +546,7 @@ def test_failed_query_on_a_missing_table_names_it(aws_backend: AwsBackend) -> No
 
 
 def test_failed_query_keeps_athenas_reason(aws_backend: AwsBackend, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aws_module, "_sleep", lambda seconds: None)
+    monkeypatch.setattr(athena_module, "_sleep", lambda seconds: None)
     reason = "HIVE_BAD_DATA: Error parsing field value '12x' for field 2: For input string: \"12x\""
     with Stubber(aws_backend._client("athena")) as stub:
         stub.add_response("get_query_execution", _execution("RUNNING"))
@@ -570,8 +571,8 @@ def test_timeout_stops_the_query(aws_backend: AwsBackend, monkeypatch: pytest.Mo
         assert 0 < seconds <= aws_module.POLL_MAX_S
         clock[0] += 10.0
 
-    monkeypatch.setattr(aws_module, "_clock", lambda: clock[0])
-    monkeypatch.setattr(aws_module, "_sleep", fake_sleep)
+    monkeypatch.setattr(athena_module, "_clock", lambda: clock[0])
+    monkeypatch.setattr(athena_module, "_sleep", fake_sleep)
     with Stubber(aws_backend._client("athena")) as stub:
         stub.add_response("get_query_execution", _execution("RUNNING"))
         stub.add_response("get_query_execution", _execution("RUNNING"))

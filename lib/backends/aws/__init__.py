@@ -19,17 +19,10 @@ GetQueryResults; page sizes are therefore also enforced here rather than trusted
 
 from __future__ import annotations
 
-import time
-
 from lib.backends.aws._athena import ATHENA_MAX_RESULTS, KNOWN_QUERIES, POLL_FIRST_S, POLL_MAX_S
 from lib.backends.aws._backend import AwsBackend
 from lib.backends.aws._clients import CLIENT_CONFIG, MAX_RETRIES, Service
 from lib.backends.aws._glue import GLUE_CREATE_BATCH, GLUE_DELETE_BATCH, GLUE_MAX_RESULTS
-
-# Test seams: the query poll loop (``_athena``) reads the clock and sleeps through these, looked up here at each
-# call, so a timeout can be tested without waiting for it.
-_clock = time.monotonic
-_sleep = time.sleep
 
 __all__ = [
     "ATHENA_MAX_RESULTS",

@@ -37,18 +37,18 @@ POLL_MAX_S = 1.0
 KNOWN_QUERIES = 1000  # LakeLens query ids remembered for cancel_query/result_location
 
 
-def _now() -> float:
-    """The package's clock seam (``lib.backends.aws._clock``), looked up at each call so a test can replace it."""
-    from lib.backends import aws
+# Test seams: the query poll loop reads the clock and sleeps through these, looked up at each call, so a timeout can
+# be tested without waiting for it (tests replace ``lib.backends.aws._athena._clock`` and ``_sleep``).
+_clock = time.monotonic
+_sleep = time.sleep
 
-    return aws._clock()
+
+def _now() -> float:
+    return _clock()
 
 
 def _pause(seconds: float) -> None:
-    """The package's sleep seam (``lib.backends.aws._sleep``), looked up at each call so a test can replace it."""
-    from lib.backends import aws
-
-    aws._sleep(seconds)
+    _sleep(seconds)
 
 
 class AwsQueries(AwsCatalog):
@@ -166,7 +166,7 @@ class AwsQueries(AwsCatalog):
                     f"The Athena statement ran past {timeout_s or self.settings.query_timeout_s} s and was stopped; "
                     "raise LAKELENS_QUERY_TIMEOUT_S for longer curates."
                 )
-            time.sleep(delay)
+            _pause(delay)
             delay = min(delay * 2, POLL_MAX_S)
 
     def _bind(self, sql: str, statement: sqlmod.Statement, params: Mapping[str, ParamValue] | None) -> paramsmod.Bound:

@@ -1,0 +1,1 @@
+"""Tools beside the tests: measurements and checks of the code itself."""
