@@ -257,7 +257,7 @@ def write_amazon_tsv_large(path: Path, rows: int, bad_line_after: int | None = N
             size = min(250_000, rows - done)
             if bad_line_after is not None and done <= bad_line_after < done + size:
                 size = bad_line_after - done or size
-            pacsv.write_csv(demo._raw_table(demo.generate(size, first_review=done)), handle, write_options=options)
+            pacsv.write_csv(demo.raw_table(demo.generate(size, first_review=done)), handle, write_options=options)
             done += size
             if bad_line_after is not None and done == bad_line_after:
                 handle.write(b"R_BAD\tB0\ta title\tBooks\t5\theadline\tbody\t2015-01-01\t1\t2\tY\tONE TOO MANY\n")
