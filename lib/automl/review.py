@@ -27,13 +27,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlglot import exp
-
 from lib import sentiment
 from lib.automl import jobs
 from lib.backends.base import Backend
 from lib.catalog import Column, TableDef, parquet_table, validate_identifier
 from lib.errors import AutoMLError, CatalogError, NotFound
+from lib.sql import quote_identifier, quote_literal
 from lib.values import plain
 
 Mode = Literal["doubt", "disagree"]
@@ -62,16 +61,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 
-def _q(name: str) -> str:
-    return exp.to_identifier(name, quoted=True).sql(dialect="athena")
-
-
-def _lit(value: str) -> str:
-    return exp.Literal.string(value).sql(dialect="athena")
-
-
 def _table_sql(database: str, name: str) -> str:
-    return f"{_q(database)}.{_q(name)}"
+    return f"{quote_identifier(database)}.{quote_identifier(name)}"
 
 
 def key_for(label: str, classes: tuple[str, ...]) -> str:
@@ -255,7 +246,7 @@ def open_queue(
 
 # -- SQL ------------------------------------------------------------------------------------------------------------
 def _id_text(queue: Queue) -> str:
-    return f"CAST({_q(queue.id_column)} AS varchar)"
+    return f"CAST({quote_identifier(queue.id_column)} AS varchar)"
 
 
 def stars_sentiment(queue: Queue) -> str:
@@ -273,10 +264,13 @@ def stars_sentiment(queue: Queue) -> str:
 def _in_queue(queue: Queue, mode: Mode) -> list[str]:
     """The rows the queue is made of, answered or not: a prediction and an id (and, for ``disagree``, stars that
     give another sentiment)."""
-    parts = [f"{_q('predicted_sentiment')} IS NOT NULL", f"{_q(queue.id_column)} IS NOT NULL"]
+    parts = [
+        f"{quote_identifier('predicted_sentiment')} IS NOT NULL",
+        f"{quote_identifier(queue.id_column)} IS NOT NULL",
+    ]
     if mode == "disagree":
         stars = stars_sentiment(queue)
-        parts.append(f"{stars} IS NOT NULL AND {_q('predicted_sentiment')} <> {stars}")
+        parts.append(f"{stars} IS NOT NULL AND {quote_identifier('predicted_sentiment')} <> {stars}")
     elif mode != "doubt":
         raise AutoMLError(f"The queue shows {' or '.join(MODES)} reviews, not {mode!r}.")
     return parts
@@ -284,10 +278,10 @@ def _in_queue(queue: Queue, mode: Mode) -> list[str]:
 
 def _answered(queue: Queue, who: str | None) -> str:
     """The ids that leave ``who``'s queue: labelled by anyone, or skipped by ``who``."""
-    answered = f"{_q('label')} <> {_lit(SKIP)}"
+    answered = f"{quote_identifier('label')} <> {quote_literal(SKIP)}"
     if who:
-        answered = f"({answered} OR {_q('labelled_by')} = {_lit(who)})"
-    return f"SELECT {_q('review_id')} FROM {_table_sql(queue.labels_database, queue.labels_name)} WHERE {answered}"
+        answered = f"({answered} OR {quote_identifier('labelled_by')} = {quote_literal(who)})"
+    return f"SELECT {quote_identifier('review_id')} FROM {_table_sql(queue.labels_database, queue.labels_name)} WHERE {answered}"
 
 
 def _where(queue: Queue, mode: Mode, who: str | None) -> str:
@@ -299,14 +293,14 @@ def _where(queue: Queue, mode: Mode, who: str | None) -> str:
 
 def queue_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None, limit: int = BATCH) -> str:
     """The next reviews to label: not yet labelled by anyone (nor skipped by ``who``), least confident first."""
-    rating = f"{_q(queue.rating_column)} AS {_q('rating')}, " if queue.rating_column else ""
-    stars = f"{stars_sentiment(queue)} AS {_q('stars_sentiment')}, " if queue.rating_column else ""
+    rating = f"{quote_identifier(queue.rating_column)} AS {quote_identifier('rating')}, " if queue.rating_column else ""
+    stars = f"{stars_sentiment(queue)} AS {quote_identifier('stars_sentiment')}, " if queue.rating_column else ""
     return (
-        f"SELECT {_id_text(queue)} AS {_q('review_id')}, {_q(queue.text_column)} AS {_q('text')}, {rating}{stars}"
-        f"{_q('predicted_sentiment')}, {_q('confidence')} "
+        f"SELECT {_id_text(queue)} AS {quote_identifier('review_id')}, {quote_identifier(queue.text_column)} AS {quote_identifier('text')}, {rating}{stars}"
+        f"{quote_identifier('predicted_sentiment')}, {quote_identifier('confidence')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} "
         f"WHERE {_where(queue, mode, who)} "
-        f"ORDER BY {_q('confidence')} ASC, 1 ASC LIMIT {max(1, int(limit))}"
+        f"ORDER BY {quote_identifier('confidence')} ASC, 1 ASC LIMIT {max(1, int(limit))}"
     )
 
 
@@ -314,7 +308,7 @@ def totals_sql(queue: Queue, mode: Mode = "doubt") -> str:
     """How many reviews (distinct ids) the queue is made of, answered or not: the one count that scans every id,
     the same until the scored table is replaced (the page keeps it)."""
     return (
-        f"SELECT count(DISTINCT {_id_text(queue)}) AS {_q('reviews')} "
+        f"SELECT count(DISTINCT {_id_text(queue)}) AS {quote_identifier('reviews')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} WHERE {' AND '.join(_in_queue(queue, mode))}"
     )
 
@@ -322,7 +316,7 @@ def totals_sql(queue: Queue, mode: Mode = "doubt") -> str:
 def answered_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None) -> str:
     """How many of those reviews have left ``who``'s queue (the answered ids are the small side of the join)."""
     return (
-        f"SELECT count(DISTINCT {_id_text(queue)}) AS {_q('reviews')} "
+        f"SELECT count(DISTINCT {_id_text(queue)}) AS {quote_identifier('reviews')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} "
         f"WHERE {' AND '.join(_in_queue(queue, mode))} AND {_id_text(queue)} IN ({_answered(queue, who)})"
     )
@@ -330,27 +324,27 @@ def answered_sql(queue: Queue, mode: Mode = "doubt", *, who: str | None = None) 
 
 def _latest(queue: Queue) -> str:
     return (
-        f"SELECT {_q('review_id')}, max_by({_q('label')}, {_q('label_id')}) AS {_q('label')}, "
-        f"max_by({_q('predicted_sentiment')}, {_q('label_id')}) AS {_q('predicted')}, "
-        f"count(DISTINCT {_q('label')}) AS {_q('answers')} "
-        f"FROM {_table_sql(queue.labels_database, queue.labels_name)} WHERE {_q('label')} <> {_lit(SKIP)} "
-        f"GROUP BY {_q('review_id')}"
+        f"SELECT {quote_identifier('review_id')}, max_by({quote_identifier('label')}, {quote_identifier('label_id')}) AS {quote_identifier('label')}, "
+        f"max_by({quote_identifier('predicted_sentiment')}, {quote_identifier('label_id')}) AS {quote_identifier('predicted')}, "
+        f"count(DISTINCT {quote_identifier('label')}) AS {quote_identifier('answers')} "
+        f"FROM {_table_sql(queue.labels_database, queue.labels_name)} WHERE {quote_identifier('label')} <> {quote_literal(SKIP)} "
+        f"GROUP BY {quote_identifier('review_id')}"
     )
 
 
 def progress_sql(queue: Queue) -> str:
     """Per label: reviews whose latest answer it is, how many agree with the model, how many had other answers."""
     return (
-        f"WITH latest AS ({_latest(queue)}) SELECT {_q('label')}, count(*) AS {_q('reviews')}, "
-        f"count_if(coalesce({_q('label')} = {_q('predicted')}, false)) AS {_q('agree')}, "
-        f"count_if({_q('answers')} > 1) AS {_q('disputed')} FROM latest GROUP BY {_q('label')} ORDER BY 1"
+        f"WITH latest AS ({_latest(queue)}) SELECT {quote_identifier('label')}, count(*) AS {quote_identifier('reviews')}, "
+        f"count_if(coalesce({quote_identifier('label')} = {quote_identifier('predicted')}, false)) AS {quote_identifier('agree')}, "
+        f"count_if({quote_identifier('answers')} > 1) AS {quote_identifier('disputed')} FROM latest GROUP BY {quote_identifier('label')} ORDER BY 1"
     )
 
 
 def labellers_sql(queue: Queue) -> str:
     return (
-        f"SELECT {_q('labelled_by')}, count(*) AS {_q('answers')}, count_if({_q('label')} = {_lit(SKIP)}) AS "
-        f"{_q('skips')}, max({_q('labelled_at')}) AS {_q('last_answer')} "
+        f"SELECT {quote_identifier('labelled_by')}, count(*) AS {quote_identifier('answers')}, count_if({quote_identifier('label')} = {quote_literal(SKIP)}) AS "
+        f"{quote_identifier('skips')}, max({quote_identifier('labelled_at')}) AS {quote_identifier('last_answer')} "
         f"FROM {_table_sql(queue.labels_database, queue.labels_name)} GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 100"
     )
 
@@ -358,18 +352,18 @@ def labellers_sql(queue: Queue) -> str:
 def recent_sql(queue: Queue, limit: int = 20) -> str:
     """The latest answers (the labels table alone; :func:`texts_sql` adds the start of each review's text)."""
     return (
-        f"SELECT {_q('labelled_at')}, {_q('labelled_by')}, {_q('review_id')}, {_q('label')}, "
-        f"{_q('predicted_sentiment')}, round({_q('confidence')}, 3) AS {_q('confidence')} "
+        f"SELECT {quote_identifier('labelled_at')}, {quote_identifier('labelled_by')}, {quote_identifier('review_id')}, {quote_identifier('label')}, "
+        f"{quote_identifier('predicted_sentiment')}, round({quote_identifier('confidence')}, 3) AS {quote_identifier('confidence')} "
         f"FROM {_table_sql(queue.labels_database, queue.labels_name)} "
-        f"ORDER BY {_q('label_id')} DESC LIMIT {max(1, int(limit))}"
+        f"ORDER BY {quote_identifier('label_id')} DESC LIMIT {max(1, int(limit))}"
     )
 
 
 def texts_sql(queue: Queue, review_ids: list[str]) -> str:
     """The start of the text of a few reviews, by id (a list of values: the engine skips what cannot match)."""
-    values = ", ".join(_lit(str(i)) for i in dict.fromkeys(review_ids)) or "NULL"
+    values = ", ".join(quote_literal(str(i)) for i in dict.fromkeys(review_ids)) or "NULL"
     return (
-        f"SELECT {_id_text(queue)} AS {_q('review_id')}, max(substr({_q(queue.text_column)}, 1, 160)) AS {_q('text')} "
+        f"SELECT {_id_text(queue)} AS {quote_identifier('review_id')}, max(substr({quote_identifier(queue.text_column)}, 1, 160)) AS {quote_identifier('text')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} WHERE {_id_text(queue)} IN ({values}) "
         "GROUP BY 1"
     )
@@ -649,8 +643,8 @@ def label(
 def review_exists(backend: Backend, queue: Queue, review_id: str) -> bool:
     """Is there a row with this id in the scored table (the CLI's check before it writes an answer)?"""
     sql = (
-        f"SELECT count(*) AS {_q('n')} FROM {_table_sql(queue.scored.database, queue.scored.name)} "
-        f"WHERE {_id_text(queue)} = {_lit(str(review_id))}"
+        f"SELECT count(*) AS {quote_identifier('n')} FROM {_table_sql(queue.scored.database, queue.scored.name)} "
+        f"WHERE {_id_text(queue)} = {quote_literal(str(review_id))}"
     )
     frame = _run(backend, sql, queue.scored.database)
     return bool(len(frame)) and int(frame["n"].iloc[0]) > 0
@@ -723,9 +717,9 @@ def retrain_config(
 def prediction_of(backend: Backend, queue: Queue, review_id: str) -> dict[str, Any]:
     """The model's answer for one review, as the labels table records it beside the analyst's."""
     sql = (
-        f"SELECT {_q('predicted_sentiment')}, {_q('confidence')} "
+        f"SELECT {quote_identifier('predicted_sentiment')}, {quote_identifier('confidence')} "
         f"FROM {_table_sql(queue.scored.database, queue.scored.name)} "
-        f"WHERE {_id_text(queue)} = {_lit(str(review_id))} LIMIT 1"
+        f"WHERE {_id_text(queue)} = {quote_literal(str(review_id))} LIMIT 1"
     )
     frame = _run(backend, sql, queue.scored.database, max_rows=1)
     if not len(frame):

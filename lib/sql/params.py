@@ -28,6 +28,7 @@ from sqlglot.tokenizer_core import TokenType
 
 from lib.catalog import TableDef
 from lib.errors import ParameterError
+from lib.sql.translate import quote_literal
 
 ParamKind = Literal["text", "number", "date"]
 ParamValue = str | int | float | date
@@ -238,7 +239,7 @@ def athena_literal(value: ParamValue) -> str:
         return repr(value).upper() if "e" in repr(value) else repr(value)
     if isinstance(value, date):
         return f"DATE '{value.isoformat()}'"
-    return exp.Literal.string(value).sql(dialect="athena")
+    return quote_literal(value)
 
 
 @dataclass(frozen=True)
