@@ -200,3 +200,36 @@ def test_on_aws_every_object_and_table_written_is_heard_by_the_write_hooks(aws_b
         assert changed, f"{what}: changed nothing"
         uncovered = {name for name in changed if not any(_covers_aws(e, name) for e in events)}
         assert not uncovered, f"{what}: {sorted(uncovered)[:5]} changed without a write event"
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("automl")  # the worker that trains the session's one job (tests/conftest.py)
+def test_predictions_labels_job_records_and_history_are_heard_too(scored_lake_dir: Path, tmp_path: Path):
+    from lib.automl import jobs, predict, review
+    from lib.sql.history import History, HistoryEntry
+    from tests.conftest import SCORED_TABLE, SHARED_JOB, copy_lake, local_settings
+
+    backend = LocalBackend(local_settings(copy_lake(scored_lake_dir, tmp_path / "lake")))
+    try:
+        first = backend.run_query(f"SELECT review_id FROM {SCORED_TABLE} ORDER BY review_id LIMIT 1").frame
+        review_id = str(first["review_id"].iloc[0])
+        actions: dict[str, Callable[[], object]] = {
+            "score a table": lambda: predict.run(
+                backend, predict.plan(backend, SHARED_JOB, "demo.reviews", "demo.reviews_scored_again")
+            ),
+            "label a review": lambda: review.label(
+                backend, review.open_queue(backend, SCORED_TABLE), review_id, "negative", who="write-path-test"
+            ),
+            "rewrite a job's status, as its runner does": lambda: jobs.write_status(
+                backend, jobs.read_status(backend, SHARED_JOB)
+            ),
+            "record a query in the history": lambda: History(backend).record(
+                HistoryEntry(sql="SELECT 1", status="succeeded")
+            ),
+        }
+        for what, action in actions.items():
+            events, uncovered = _watched(backend, action)
+            assert events, f"{what}: changed the lake without a write event"
+            assert not uncovered, f"{what}: wrote {sorted(uncovered)[:5]} around the backend's write methods"
+    finally:
+        backend.close()
