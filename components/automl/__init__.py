@@ -1,1 +1,1 @@
-"""UI pieces of the AutoML page: jobs and leaderboards (``views``), SageMaker Autopilot (``autopilot``), the score form and the review queue."""
+"""UI pieces of the AutoML page: a local job and its candidates (``job``), the jobs table, leaderboard, charts and start form (``views``), SageMaker Autopilot (``autopilot``), the score form and the review queue."""
