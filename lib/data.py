@@ -27,7 +27,8 @@ from lib.backends.base import (
     QueryResult,
 )
 from lib.catalog import TableDef
-from lib.lake.objects import PrefixStats, Preview, prefix_stats, preview_object
+from lib.lake.objects import PrefixStats, prefix_stats
+from lib.lake.preview import Preview, preview_object
 from lib.settings import Settings, load_settings
 from lib.sql.params import ParamValue
 

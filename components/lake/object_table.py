@@ -19,7 +19,8 @@ from components.reports.pins import pin_table
 from lib import data
 from lib.backends.base import ObjectInfo, ObjectPage
 from lib.errors import LakeLensError
-from lib.lake.objects import Preview, kind_from_name
+from lib.lake.objects import kind_from_name
+from lib.lake.preview import Preview
 from lib.paths import clean_key, human_bytes, parent_prefix
 
 PREFIX = "prefix"

@@ -121,8 +121,6 @@ def check_disk(backend: Backend, path: Path, scratch: Path) -> None:
         )
 
 
-
-
 def reader_sql(plan: ingest.IngestPlan, source: Path, skip_bad: bool) -> str:
     """DuckDB's CSV reader over the file with the plan's columns and types (every path a literal). Empty fields and
     ``\\N`` are NULL for every type, as in the planned (sampled) copy."""

@@ -30,6 +30,7 @@ from lib.backends.local import LocalBackend
 from lib.catalog import Column, delimited_table
 from lib.lake import demo
 from lib.lake import objects as lake
+from lib.lake import preview as previews
 from lib.sql import week1_queries
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings
 from tests.aws_standin import StandIn
@@ -186,7 +187,7 @@ def listing(prefix: str) -> Callable[[Backend], Any]:
 
 def preview(key: str) -> Callable[[Backend], Any]:
     def compute(backend: Backend) -> Any:
-        shown = lake.preview_object(backend, key)
+        shown = previews.preview_object(backend, key)
         return {"frame": shown.frame, "columns": shown.columns, "rows": shown.rows_estimate, "kind": shown.kind}
 
     return compute

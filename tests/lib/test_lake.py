@@ -19,6 +19,7 @@ import pytest
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.lake import objects as lake
+from lib.lake import preview as previews
 from tests import aws_fixtures
 from tests.aws_fixtures import BUCKET, REGION
 from tests.conftest import DEMO_ROWS
@@ -57,7 +58,7 @@ def test_location_of_a_local_key_is_a_lake_url(demo_backend: LocalBackend) -> No
 
 
 def test_tsv_preview_sniffs_tab_and_header_and_matches_pandas(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
-    preview = lake.preview_object(demo_backend, BOOKS_TSV, max_rows=20)
+    preview = previews.preview_object(demo_backend, BOOKS_TSV, max_rows=20)
     direct = pd.read_csv(demo_lake_dir / BOOKS_TSV, sep="\t", nrows=20, dtype=str)
     assert preview.kind == "tsv" and preview.delimiter == "tab" and preview.header is True
     assert list(preview.frame.columns) == list(direct.columns)
@@ -67,7 +68,7 @@ def test_tsv_preview_sniffs_tab_and_header_and_matches_pandas(demo_backend: Loca
 
 
 def test_parquet_preview_reads_the_footer_and_first_rows(demo_backend: LocalBackend, demo_lake_dir: Path) -> None:
-    preview = lake.preview_object(demo_backend, BOOKS_PARQUET, max_rows=10)
+    preview = previews.preview_object(demo_backend, BOOKS_PARQUET, max_rows=10)
     meta = pq.read_metadata(demo_lake_dir / BOOKS_PARQUET)
     direct = pq.read_table(demo_lake_dir / BOOKS_PARQUET).slice(0, 10).to_pandas()
     assert preview.kind == "parquet" and preview.parquet is not None
@@ -91,12 +92,12 @@ def test_a_big_parquet_file_is_previewed_with_ranged_reads(fresh_backend: LocalB
     pq.write_table(table, sink, row_group_size=10_000)
     fresh_backend.write("big/reviews.parquet", sink.getvalue())
     size = len(sink.getvalue())
-    preview = lake.preview_object(fresh_backend, "big/reviews.parquet", max_rows=5)
+    preview = previews.preview_object(fresh_backend, "big/reviews.parquet", max_rows=5)
     assert preview.parquet is not None and preview.parquet.rows == rows and len(preview.parquet.row_groups) == 20
     assert preview.frame["id"].tolist() == [0, 1, 2, 3, 4]
     # the footer and one row group of twenty: far less than the file
     assert 0 < preview.bytes_read < size / 4
-    handle = lake.RangedFile(fresh_backend, "big/reviews.parquet")
+    handle = previews.RangedFile(fresh_backend, "big/reviews.parquet")
     pq.ParquetFile(handle).metadata  # noqa: B018 - reading the footer is the point
     assert handle.bytes_read <= 64 * 1024 + 8 and handle.bytes_read < size
 
@@ -105,8 +106,8 @@ def test_csv_with_semicolons_and_its_gzip_variant(fresh_backend: LocalBackend) -
     text = 'name;score;note\nann;3;"likes it; a lot"\nbob;5;ok\n'
     fresh_backend.write("in/scores.csv", text.encode())
     fresh_backend.write("in/scores.csv.gz", gzip.compress(text.encode()))
-    plain = lake.preview_object(fresh_backend, "in/scores.csv")
-    zipped = lake.preview_object(fresh_backend, "in/scores.csv.gz")
+    plain = previews.preview_object(fresh_backend, "in/scores.csv")
+    zipped = previews.preview_object(fresh_backend, "in/scores.csv.gz")
     assert plain.delimiter == "semicolon" and plain.header
     assert plain.frame["note"].tolist() == ["likes it; a lot", "ok"]
     assert zipped.compression == "gzip" and zipped.frame.equals(plain.frame)
@@ -118,10 +119,10 @@ def test_json_lines_json_arrays_and_text(fresh_backend: LocalBackend) -> None:
     fresh_backend.write("j/rows.json", json.dumps(records).encode())
     fresh_backend.write("j/rows.jsonl.gz", gzip.compress("\n".join(json.dumps(r) for r in records).encode()))
     fresh_backend.write("j/notes.txt", b"hello\nlake\n")
-    lines = lake.preview_object(fresh_backend, "j/rows.jsonl")
-    array = lake.preview_object(fresh_backend, "j/rows.json")
-    zipped = lake.preview_object(fresh_backend, "j/rows.jsonl.gz")
-    text = lake.preview_object(fresh_backend, "j/notes.txt")
+    lines = previews.preview_object(fresh_backend, "j/rows.jsonl")
+    array = previews.preview_object(fresh_backend, "j/rows.json")
+    zipped = previews.preview_object(fresh_backend, "j/rows.jsonl.gz")
+    text = previews.preview_object(fresh_backend, "j/notes.txt")
     assert lines.kind == "jsonl" and lines.frame["id"].tolist() == [0, 1, 2, 3, 4] and lines.rows_estimate == 5
     assert array.kind == "json" and array.frame["id"].tolist() == [0, 1, 2, 3, 4]
     assert json.loads(array.frame["meta"][0]) == {"ok": True}  # nested values shown as JSON text
@@ -131,7 +132,7 @@ def test_json_lines_json_arrays_and_text(fresh_backend: LocalBackend) -> None:
 
 def test_broken_json_lines_are_hidden_and_counted(fresh_backend: LocalBackend) -> None:
     fresh_backend.write("j/bad.jsonl", b'{"a": 1}\n{"a": \n{"a": 3}\n')
-    preview = lake.preview_object(fresh_backend, "j/bad.jsonl")
+    preview = previews.preview_object(fresh_backend, "j/bad.jsonl")
     assert preview.frame["a"].tolist() == [1, 3]
     assert any("line 2" in note for note in preview.notes)
 
@@ -144,9 +145,9 @@ def test_image_binary_and_latin1_previews(fresh_backend: LocalBackend) -> None:
     fresh_backend.write("img/red.png", buffer.getvalue())
     fresh_backend.write("bin/blob.dat", bytes(range(256)))
     fresh_backend.write("txt/old.csv", "name,city\nJosé,Málaga\n".encode("latin-1"))
-    image = lake.preview_object(fresh_backend, "img/red.png")
-    blob = lake.preview_object(fresh_backend, "bin/blob.dat")
-    old = lake.preview_object(fresh_backend, "txt/old.csv")
+    image = previews.preview_object(fresh_backend, "img/red.png")
+    blob = previews.preview_object(fresh_backend, "bin/blob.dat")
+    old = previews.preview_object(fresh_backend, "txt/old.csv")
     assert image.kind == "image" and Image.open(io.BytesIO(image.image)).size == (4, 3)
     assert blob.kind == "binary" and blob.text.startswith("00000000  00 01 02")
     assert old.encoding == "latin-1" and old.frame["city"].tolist() == ["Málaga"]
@@ -157,8 +158,8 @@ def test_only_the_first_megabyte_of_a_big_text_file_is_read(fresh_backend: Local
     # fixed-width lines, so the first megabyte is representative of the rest
     line = "a,b,c\n" + "".join(f"{i:06d},{i * 2:07d},word{i:06d}\n" for i in range(300_000))
     fresh_backend.write("big/rows.csv", line.encode())
-    preview = lake.preview_object(fresh_backend, "big/rows.csv", max_rows=10)
-    assert preview.partial and preview.bytes_read == lake.PREVIEW_BYTES
+    preview = previews.preview_object(fresh_backend, "big/rows.csv", max_rows=10)
+    assert preview.partial and preview.bytes_read == previews.PREVIEW_BYTES
     assert preview.frame["a"].tolist() == list(range(10))
     # the estimate scales the lines of the first megabyte to the whole size: within 1 % of the truth
     assert abs(preview.rows_estimate - 300_000) / 300_000 < 0.01 and not preview.rows_exact
@@ -183,7 +184,7 @@ def test_paths_that_leave_the_lake_are_refused() -> None:
 
 def test_demo_lake_size_is_what_the_fixture_built(demo_backend: LocalBackend) -> None:
     total = sum(
-        lake.preview_object(
+        previews.preview_object(
             demo_backend, f"curated/reviews/{folder.rstrip('/').rsplit('/', 1)[-1]}/part-0.parquet"
         ).rows_estimate
         or 0
@@ -200,7 +201,7 @@ def test_aws_parquet_preview_uses_ranged_gets(aws_backend: AwsBackend) -> None:
     pq.write_table(table, sink, row_group_size=5_000)
     aws_backend.write("curated/big/part-0.parquet", sink.getvalue())
     size = len(sink.getvalue())
-    preview = lake.preview_object(aws_backend, "curated/big/part-0.parquet", max_rows=3)
+    preview = previews.preview_object(aws_backend, "curated/big/part-0.parquet", max_rows=3)
     assert preview.parquet is not None and preview.parquet.rows == rows and len(preview.parquet.row_groups) == 20
     assert preview.frame["text"].tolist() == ["review number 0", "review number 1", "review number 2"]
     assert 0 < preview.bytes_read < size / 4
@@ -210,8 +211,8 @@ def test_aws_text_previews_and_metadata(aws_backend: AwsBackend) -> None:
     tsv = "id\tword\n1\talpha\n2\tbeta\n"
     aws_backend.write("raw/words.tsv", tsv.encode(), metadata={"source": "test"})
     aws_backend.write("raw/words.tsv.gz", gzip.compress(tsv.encode()))
-    plain = lake.preview_object(aws_backend, "raw/words.tsv")
-    zipped = lake.preview_object(aws_backend, "raw/words.tsv.gz")
+    plain = previews.preview_object(aws_backend, "raw/words.tsv")
+    zipped = previews.preview_object(aws_backend, "raw/words.tsv.gz")
     assert plain.delimiter == "tab" and plain.frame["word"].tolist() == ["alpha", "beta"]
     assert zipped.frame.equals(plain.frame)
     info = aws_backend.stat("raw/words.tsv")

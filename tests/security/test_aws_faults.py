@@ -32,7 +32,7 @@ import lib.backends.aws as aws_module
 from lib.backends.aws import AwsBackend
 from lib.catalog import Column, parquet_table
 from lib.errors import BackendUnavailable, NotFound
-from lib.lake.objects import preview_object
+from lib.lake.preview import preview_object
 from lib.settings import Settings
 from tests.aws_fixtures import BUCKET, FAKE_ACCESS_KEY, FAKE_SECRET, column, seed_athena_results
 from tests.security.conftest import Ledger

@@ -22,7 +22,7 @@ from lib.backends.base import Backend
 from lib.backends.local import LocalBackend
 from lib.errors import IngestError, PathError
 from lib.lake import ingest
-from lib.lake.objects import preview_object
+from lib.lake.preview import preview_object
 from tests.aws_fixtures import BUCKET, REGION, make_aws_settings, moto_post
 from tests.conftest import lake_checksums
 from tests.security.conftest import Ledger

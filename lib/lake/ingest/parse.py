@@ -32,14 +32,8 @@ from lib.lake.ingest.model import (
     safe_filename,
     table_name,
 )
-from lib.lake.objects import (
-    decode_text,
-    kind_from_bytes,
-    kind_from_name,
-    sniff_delimiter,
-    split_compression,
-    starts_quoted,
-)
+from lib.lake.objects import kind_from_bytes, kind_from_name, split_compression
+from lib.lake.preview import decode_text, sniff_delimiter, starts_quoted
 from lib.paths import human_bytes
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

@@ -24,18 +24,8 @@ from lib.lake.ingest.model import (
     table_name,
 )
 from lib.lake.ingest.parse import parse_delimited, parse_json
-from lib.lake.objects import (
-    RangedFile,
-    decode_text,
-    gunzip_head,
-    iter_keys,
-    kind_from_bytes,
-    kind_from_name,
-    parquet_facts,
-    sniff_delimiter,
-    split_compression,
-    starts_quoted,
-)
+from lib.lake.objects import iter_keys, kind_from_bytes, kind_from_name, split_compression
+from lib.lake.preview import RangedFile, decode_text, gunzip_head, parquet_facts, sniff_delimiter, starts_quoted
 from lib.paths import clean_key
 
 
@@ -91,7 +81,8 @@ def register_prefix(
     partitions = [
         Partition(
             values,
-            backend.location(prefix + "/".join(f"{k}={hive_escape(v)}" for k, v in zip(partition_names, values, strict=True)),
+            backend.location(
+                prefix + "/".join(f"{k}={hive_escape(v)}" for k, v in zip(partition_names, values, strict=True)),
             ),
         )
         for values in partition_values
