@@ -16,7 +16,7 @@ from components.automl.views import url_get, url_set
 from components.feedback import friendly_errors
 from components.plain import literal, plain
 from lib import data
-from lib.automl import jobs, review
+from lib.automl import explain, jobs, review
 
 _BACK = "__back__"
 _ICONS = {
@@ -219,7 +219,7 @@ def _tokens(queue: review.Queue, text: str, predicted: str) -> list[dict[str, An
             return []
         if len(seen) >= 100:
             seen.clear()
-        seen[key] = review.token_influence(model, text, predicted)
+        seen[key] = explain.token_influence(model, text, predicted)
     return seen[key]
 
 

@@ -5,10 +5,14 @@ trees, forests) is explained by a *linear surrogate*: a logistic regression trai
 predictions from the same TF-IDF features. Its coefficients say which tokens push the candidate's answers toward
 each class; its *fidelity* (how often it agrees with the candidate on the test set) says how far to trust that
 reading. Tree models also report their own feature importances, mapped back to the vocabulary (class-agnostic).
+
+For one review, :func:`token_influence` says which of its words carry the prediction (leave one word out, any
+model): the review queue shows them beside the answer buttons.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +20,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 TOP_TOKENS = 15
+MIN_INFLUENCE = 0.005  # a word moving the probability by less than half a point is not listed
+WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 SURROGATE_ROWS = 5_000
 
 
@@ -82,3 +88,31 @@ def explain(
     for row, index in enumerate(model_classes):
         out["classes"].append({"class": classes[index], "tokens": _top(weights[row], words, top)})
     return out
+
+
+# -- why: the words of one review that carry its prediction --------------------------------------------------------
+def token_influence(model: Any, text: str, cls: str, *, top: int = 8, max_words: int = 80) -> list[dict[str, Any]]:
+    """The words whose removal lowers the model's probability of ``cls`` the most (leave-one-word-out: any model).
+
+    Each distinct word of the review (at most ``max_words``) is taken out everywhere it occurs and the review scored
+    again, all in one ``predict_proba`` call; a word that moves the answer toward ``cls`` has a positive weight.
+    """
+    classes = list(model.classes)
+    if cls not in classes or not isinstance(text, str) or not text.strip():
+        return []
+    index = classes.index(cls)
+    words: list[str] = []
+    for match in WORD.finditer(text):
+        word = match.group(0).lower()
+        if word not in words:
+            words.append(word)
+        if len(words) >= max_words:
+            break
+    if not words:
+        return []
+    variants = [re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", text, flags=re.IGNORECASE) for w in words]
+    proba = np.asarray(model.predict_proba([text, *variants]), dtype=float)
+    base = proba[0, index]
+    drops = base - proba[1:, index]
+    order = np.argsort(-drops, kind="stable")
+    return [{"token": words[i], "weight": round(float(drops[i]), 4)} for i in order[:top] if drops[i] >= MIN_INFLUENCE]

@@ -45,7 +45,6 @@ LABELS_SUFFIX = "_labels"
 BATCH = 20  # reviews fetched at a time; the page shows them one by one
 MAX_ID_CHARS = 512
 MAX_WHO_CHARS = 120
-MIN_INFLUENCE = 0.005  # a word moving the probability by less than half a point is not listed
 ID_GUESSES = ("review_id", "id", "reviewid", "_col0")
 RATING_GUESSES = ("star_rating", "rating", "reviews_rating", "stars")
 _LABEL_COLUMNS = (
@@ -58,7 +57,6 @@ _LABEL_COLUMNS = (
     Column("label_id", "string", "Time and a random suffix: orders the answers, the latest one counts"),
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 
 
 def _table_sql(database: str, name: str) -> str:
@@ -648,36 +646,6 @@ def review_exists(backend: Backend, queue: Queue, review_id: str) -> bool:
     )
     frame = _run(backend, sql, queue.scored.database)
     return bool(len(frame)) and int(frame["n"].iloc[0]) > 0
-
-
-# -- why: the words of one review that carry its prediction --------------------------------------------------------
-def token_influence(model: Any, text: str, cls: str, *, top: int = 8, max_words: int = 80) -> list[dict[str, Any]]:
-    """The words whose removal lowers the model's probability of ``cls`` the most (leave-one-word-out: any model).
-
-    Each distinct word of the review (at most ``max_words``) is taken out everywhere it occurs and the review scored
-    again, all in one ``predict_proba`` call; a word that moves the answer toward ``cls`` has a positive weight.
-    """
-    import numpy as np
-
-    classes = list(model.classes)
-    if cls not in classes or not isinstance(text, str) or not text.strip():
-        return []
-    index = classes.index(cls)
-    words: list[str] = []
-    for match in _WORD.finditer(text):
-        word = match.group(0).lower()
-        if word not in words:
-            words.append(word)
-        if len(words) >= max_words:
-            break
-    if not words:
-        return []
-    variants = [re.sub(rf"(?<![^\W_]){re.escape(w)}(?![^\W_])", " ", text, flags=re.IGNORECASE) for w in words]
-    proba = np.asarray(model.predict_proba([text, *variants]), dtype=float)
-    base = proba[0, index]
-    drops = base - proba[1:, index]
-    order = np.argsort(-drops, kind="stable")
-    return [{"token": words[i], "weight": round(float(drops[i]), 4)} for i in order[:top] if drops[i] >= MIN_INFLUENCE]
 
 
 # -- retraining -----------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lib.automl import engine, jobs, predict, review
+from lib.automl import engine, explain, jobs, predict, review
 from lib.backends.aws import AwsBackend
 from lib.backends.local import LocalBackend
 from lib.cli import commands as cli
@@ -232,7 +232,7 @@ def test_the_words_shown_are_the_ones_whose_removal_lowers_the_prediction(backen
     model = jobs.load_model(backend, JOB, best, record["model_sha256"])
     text = "Terrible quality, it broke after one day. The box was blue."
     cls = model.classes[int(np.argmax(model.predict_proba([text])[0]))]
-    words = review.token_influence(model, text, cls, top=3)
+    words = explain.token_influence(model, text, cls, top=3)
     assert words, "a review with clear words has words that carry its answer"
     index = list(model.classes).index(cls)
     base = model.predict_proba([text])[0][index]
@@ -242,7 +242,7 @@ def test_the_words_shown_are_the_ones_whose_removal_lowers_the_prediction(backen
         without = re.sub(rf"\b{entry['token']}\b", " ", text, flags=re.IGNORECASE)
         assert base - model.predict_proba([without])[0][index] == pytest.approx(entry["weight"], abs=1e-4)
     assert [w["weight"] for w in words] == sorted((w["weight"] for w in words), reverse=True)
-    assert review.token_influence(model, "   ", cls) == []
+    assert explain.token_influence(model, "   ", cls) == []
 
 
 # -- retraining with the labels -------------------------------------------------------------------------------------
